@@ -1,0 +1,72 @@
+//! The one interface every homeserver backend implements.
+
+use crate::{Error, Secret, UserId, UserIdRules};
+
+/// What the homeserver says about a user, as far as this backend can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Missing,
+    Found(Account),
+    /// This backend was not given what it needs to look users up (for example an admin token).
+    Unknown,
+}
+
+/// An existing account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Account {
+    pub admin: bool,
+    pub deactivated: bool,
+}
+
+/// A successful password login, already logged out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Login {
+    /// Whether the account is a server admin, as its own session sees it.
+    pub admin: bool,
+}
+
+/// What a new account is made with.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub password: &'a Secret,
+    pub admin: bool,
+    pub displayname: Option<&'a str>,
+}
+
+/// The operations a backend may or may not be able to do with the settings it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    LookUp,
+    Create,
+    SetAdmin,
+    SetPassword,
+}
+
+/// A homeserver's user store. Implementations only talk to their server; deciding what to do is
+/// the reconcile step's job.
+// The engine runs backends on one thread, so the futures need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    /// The domain of this server's user IDs.
+    fn server_name(&self) -> &str;
+
+    /// The names this server registers.
+    fn rules(&self) -> UserIdRules;
+
+    /// The parameter this backend lacks for `operation`, if any, so that a plan that cannot be
+    /// carried out fails before anything is changed.
+    fn missing_for(&self, operation: Operation) -> Option<&'static str>;
+
+    async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
+
+    /// Logs in with a password and out again. `None` when the password does not log in (wrong
+    /// password or no such user: servers do not say which).
+    async fn log_in(&self, user: &UserId, password: &Secret) -> Result<Option<Login>, Error>;
+
+    /// Creates the account. [`Error::AlreadyExists`] when it exists.
+    async fn create(&self, user: &UserId, account: &NewAccount<'_>) -> Result<(), Error>;
+
+    async fn set_admin(&self, user: &UserId, admin: bool) -> Result<(), Error>;
+
+    async fn set_password(&self, user: &UserId, password: &Secret) -> Result<(), Error>;
+}

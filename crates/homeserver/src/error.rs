@@ -1,0 +1,27 @@
+//! What can go wrong talking to a homeserver, worded for the person who has to fix it.
+
+/// A failure of one homeserver operation. Messages say what failed and what to set or fix; they
+/// never contain a secret (requests are described, never echoed).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("cannot reach the homeserver at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it is running and that homeserver_url is right, or raise wait_timeout if it is still starting")]
+    Unreachable { url: String, waited_secs: f64, cause: String },
+
+    #[error("{action}: the homeserver did not answer within {secs} s (timeout)")]
+    TimedOut { action: String, secs: f64 },
+
+    #[error("{action}: the homeserver rate-limited the request and asked to wait {wait_ms} ms, longer than wait_timeout allows; try again later")]
+    RateLimited { action: String, wait_ms: u64 },
+
+    #[error("{action}: the connection broke before the homeserver answered ({cause})")]
+    Interrupted { action: String, cause: String },
+
+    #[error("{action}: HTTP {status}{}: {message}{}", errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Refused { action: String, status: u16, errcode: Option<String>, message: String, hint: Option<String> },
+
+    #[error("{user_id} already exists")]
+    AlreadyExists { user_id: String },
+
+    #[error("{action} needs `{parameter}`")]
+    NeedsParameter { action: String, parameter: &'static str },
+}

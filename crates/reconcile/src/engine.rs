@@ -1,0 +1,137 @@
+//! Observe, plan, apply: one account through a backend.
+
+use homeserver::{Backend, Lookup, NewAccount, Operation, UserId};
+
+use crate::plan::{plan, Action, Observed, Plan, PlanError, UpdatePassword, Wanted};
+
+/// Why ensuring an account failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Homeserver(#[from] homeserver::Error),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// What was done (or, in check mode, would be done) for one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub user_id: UserId,
+    pub plan: Plan,
+    pub check_mode: bool,
+}
+
+impl Outcome {
+    pub fn changed(&self) -> bool {
+        self.plan.changes()
+    }
+
+    pub fn created(&self) -> bool {
+        self.plan.actions.iter().any(|a| matches!(a, Action::Create { .. } | Action::CreateUnlessExists { .. }))
+    }
+
+    pub fn password_changed(&self) -> bool {
+        self.plan.password_changes == Some(true)
+    }
+
+    /// One sentence on what happened (in check mode: what would happen).
+    pub fn message(&self) -> String {
+        let user = &self.user_id;
+        if self.plan.actions.is_empty() {
+            return format!("{user} is already as wanted");
+        }
+        let parts: Vec<String> =
+            self.plan.actions.iter().map(|action| describe(*action, user, !self.check_mode)).collect();
+        let sentence = parts.join(" and ");
+        if self.check_mode {
+            format!("would {sentence}")
+        } else {
+            sentence
+        }
+    }
+}
+
+fn describe(action: Action, user: &UserId, done: bool) -> String {
+    let verb = |now: &str, past: &str| if done { past.to_string() } else { now.to_string() };
+    match action {
+        Action::Create { admin } | Action::CreateUnlessExists { admin } => {
+            format!("{} {user}{}", verb("create", "created"), if admin { " as an admin" } else { "" })
+        }
+        Action::SetAdmin(true) => format!("{} {user} to admin", verb("promote", "promoted")),
+        Action::SetAdmin(false) => format!("{} {user} from admin", verb("demote", "demoted")),
+        Action::SetPassword => format!("{} the password of {user}", verb("change", "changed")),
+    }
+}
+
+/// Makes the account `user` what `wanted` says, through `backend`. In check mode nothing is
+/// written, and the outcome says what a real run would do.
+pub async fn ensure<B: Backend>(
+    backend: &B,
+    user: &UserId,
+    wanted: &Wanted<'_>,
+    check_mode: bool,
+) -> Result<Outcome, Error> {
+    let observed = observe(backend, user, wanted).await?;
+    let plan = plan(user, &observed, wanted, |op| backend.missing_for(op), check_mode)?;
+    if !check_mode {
+        for action in &plan.actions {
+            apply(backend, user, wanted, *action).await?;
+        }
+    }
+    Ok(Outcome { user_id: user.clone(), plan, check_mode })
+}
+
+/// Finds out what the plan needs: existence and admin flag from a look-up where the backend can,
+/// else from a login with the wanted password; the password itself only when it may be changed.
+async fn observe<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>) -> Result<Observed, Error> {
+    let mut observed = Observed::default();
+    if backend.missing_for(Operation::LookUp).is_none() {
+        match backend.look_up(user).await? {
+            Lookup::Missing => observed.exists = Some(false),
+            Lookup::Found(account) => {
+                observed.exists = Some(true);
+                observed.admin = Some(account.admin);
+                observed.deactivated = account.deactivated;
+            }
+            Lookup::Unknown => {}
+        }
+    }
+    let needs_login = match observed.exists {
+        None => true,
+        Some(true) => wanted.update_password == UpdatePassword::Always && !observed.deactivated,
+        Some(false) => false,
+    };
+    if needs_login {
+        match backend.log_in(user, wanted.password).await? {
+            Some(login) => {
+                observed.exists = Some(true);
+                observed.admin = Some(login.admin);
+                observed.password_matches = Some(true);
+            }
+            None if observed.exists == Some(true) => observed.password_matches = Some(false),
+            None => {}
+        }
+    }
+    Ok(observed)
+}
+
+async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, action: Action) -> Result<(), Error> {
+    let new = |admin| NewAccount { password: wanted.password, admin, displayname: wanted.displayname };
+    match action {
+        Action::Create { admin } => backend.create(user, &new(admin)).await?,
+        Action::CreateUnlessExists { admin } => match backend.create(user, &new(admin)).await {
+            Err(homeserver::Error::AlreadyExists { .. }) => {
+                return Err(Error::Homeserver(homeserver::Error::NeedsParameter {
+                    action: format!(
+                        "{user} exists, but the password does not log in; checking or changing its password or admin flag"
+                    ),
+                    parameter: "admin_access_token",
+                }))
+            }
+            other => other?,
+        },
+        Action::SetAdmin(admin) => backend.set_admin(user, admin).await?,
+        Action::SetPassword => backend.set_password(user, wanted.password).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! Reconciling one account: what exists against what is wanted.
+//!
+//! [`plan`] is the pure decision (observed account + wanted account → actions, or the reason no
+//! honest plan exists); [`ensure`] looks the account up through a [`homeserver::Backend`], plans,
+//! and carries the plan out unless in check mode.
+
+mod engine;
+mod plan;
+
+pub use engine::{ensure, Error, Outcome};
+pub use plan::{plan, Action, Observed, Plan, PlanError, State, UpdatePassword, Wanted};

@@ -1,0 +1,297 @@
+//! The decision table: observed account and wanted account in, actions out.
+
+use homeserver::{Operation, Secret, UserId};
+use serde_json::{json, Value};
+
+/// When an existing user's password is made the wanted one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdatePassword {
+    /// Only when creating the user.
+    OnCreate,
+    /// Whenever it differs.
+    Always,
+}
+
+/// The account as it should be.
+#[derive(Debug, Clone)]
+pub struct Wanted<'a> {
+    pub password: &'a Secret,
+    /// `None`: leave an existing account's flag alone; create a new one without admin rights.
+    pub admin: Option<bool>,
+    pub update_password: UpdatePassword,
+    pub displayname: Option<&'a str>,
+}
+
+/// What is known of the account before any change. `None` is "could not be found out".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Observed {
+    pub exists: Option<bool>,
+    pub admin: Option<bool>,
+    pub deactivated: bool,
+    pub password_matches: Option<bool>,
+}
+
+/// One change to make on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create { admin: bool },
+    /// Create, for a backend that cannot tell beforehand whether the user exists: the server's
+    /// refusal because it does is then a failure, since nothing else about the account can be
+    /// checked.
+    CreateUnlessExists { admin: bool },
+    SetAdmin(bool),
+    SetPassword,
+}
+
+/// The account as seen before or after: what a diff shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct State {
+    pub exists: Option<bool>,
+    pub admin: Option<bool>,
+}
+
+/// What to do, and what the account will look like once done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub before: State,
+    pub after: State,
+    /// Whether the password will be set; `None` when that is not known.
+    pub password_changes: Option<bool>,
+}
+
+/// Why there is no honest plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{what} {user} needs `{parameter}`")]
+    Needs { what: &'static str, user: String, parameter: &'static str },
+    #[error("{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)")]
+    Deactivated { user: String },
+    #[error("could not find out {what} of {user}")]
+    NotObserved { what: &'static str, user: String },
+    #[error("cannot tell in check mode whether {user} exists: the password does not log in and `admin_access_token` is not set; set admin_access_token to check without changing anything")]
+    CannotPredict { user: String },
+}
+
+impl Plan {
+    pub fn changes(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
+    /// `{before, after}` for Ansible's diff: existence and admin flag, and whether the password
+    /// changes where that is known. Never a value of a secret.
+    pub fn diff(&self) -> (Value, Value) {
+        let before = json!({"exists": self.before.exists, "admin": self.before.admin});
+        let mut after = json!({"exists": self.after.exists, "admin": self.after.admin});
+        if let Some(changes) = self.password_changes {
+            after["password"] = if changes { "changed" } else { "unchanged" }.into();
+        }
+        (before, after)
+    }
+}
+
+/// Decides what to do. `missing_for` names the parameter a backend lacks for an operation, so a
+/// plan it could not finish is refused before anything is changed.
+pub fn plan(
+    user: &UserId,
+    observed: &Observed,
+    wanted: &Wanted<'_>,
+    missing_for: impl Fn(Operation) -> Option<&'static str>,
+    check_mode: bool,
+) -> Result<Plan, PlanError> {
+    let require = |operation: Operation, what: &'static str| match missing_for(operation) {
+        Some(parameter) => Err(PlanError::Needs { what, user: user.to_string(), parameter }),
+        None => Ok(()),
+    };
+    let not_observed = |operation: Operation, what: &'static str| match missing_for(operation) {
+        Some(parameter) => PlanError::Needs { what: "checking", user: user.to_string(), parameter },
+        None => PlanError::NotObserved { what, user: user.to_string() },
+    };
+    let before = State { exists: observed.exists, admin: observed.admin };
+    let new_admin = wanted.admin.unwrap_or(false);
+    match observed.exists {
+        Some(false) => {
+            require(Operation::Create, "creating")?;
+            Ok(Plan {
+                actions: vec![Action::Create { admin: new_admin }],
+                before,
+                after: State { exists: Some(true), admin: Some(new_admin) },
+                password_changes: Some(true),
+            })
+        }
+        None => {
+            if check_mode {
+                return Err(PlanError::CannotPredict { user: user.to_string() });
+            }
+            require(Operation::Create, "creating")?;
+            Ok(Plan {
+                actions: vec![Action::CreateUnlessExists { admin: new_admin }],
+                before,
+                after: State { exists: Some(true), admin: Some(new_admin) },
+                password_changes: Some(true),
+            })
+        }
+        Some(true) => {
+            if observed.deactivated {
+                return Err(PlanError::Deactivated { user: user.to_string() });
+            }
+            let mut actions = Vec::new();
+            let mut admin = observed.admin;
+            if let Some(want) = wanted.admin {
+                match observed.admin {
+                    Some(have) if have == want => {}
+                    Some(_) => {
+                        require(Operation::SetAdmin, if want { "promoting" } else { "demoting" })?;
+                        actions.push(Action::SetAdmin(want));
+                        admin = Some(want);
+                    }
+                    None => return Err(not_observed(Operation::LookUp, "the admin flag")),
+                }
+            }
+            let password_changes = match wanted.update_password {
+                UpdatePassword::OnCreate => None,
+                UpdatePassword::Always => match observed.password_matches {
+                    Some(true) => Some(false),
+                    Some(false) => {
+                        require(Operation::SetPassword, "changing the password of")?;
+                        actions.push(Action::SetPassword);
+                        Some(true)
+                    }
+                    None => return Err(not_observed(Operation::LookUp, "whether the password is right")),
+                },
+            };
+            Ok(Plan { actions, before, after: State { exists: Some(true), admin }, password_changes })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use homeserver::UserIdRules;
+
+    /// What a backend was given: both secrets, only the shared secret, or only the admin token.
+    #[derive(Clone, Copy, Debug)]
+    enum Given {
+        Both,
+        SecretOnly,
+        TokenOnly,
+    }
+
+    fn missing(given: Given) -> impl Fn(Operation) -> Option<&'static str> {
+        move |op| match (given, op) {
+            (Given::SecretOnly, Operation::LookUp | Operation::SetAdmin | Operation::SetPassword) => {
+                Some("admin_access_token")
+            }
+            (Given::TokenOnly, Operation::Create) => Some("registration_shared_secret"),
+            _ => None,
+        }
+    }
+
+    fn john() -> UserId {
+        UserId::parse("john", "example.com", &UserIdRules::SYNAPSE).unwrap()
+    }
+
+    fn run(
+        observed: Observed,
+        admin: Option<bool>,
+        update_password: UpdatePassword,
+        given: Given,
+        check_mode: bool,
+    ) -> Result<Plan, PlanError> {
+        let password = Secret::new("pw");
+        let wanted = Wanted { password: &password, admin, update_password, displayname: None };
+        plan(&john(), &observed, &wanted, missing(given), check_mode)
+    }
+
+    fn found(admin: bool, password_matches: Option<bool>) -> Observed {
+        Observed { exists: Some(true), admin: Some(admin), deactivated: false, password_matches }
+    }
+
+    const MISSING: Observed = Observed { exists: Some(false), admin: None, deactivated: false, password_matches: None };
+    const UNKNOWN: Observed = Observed { exists: None, admin: None, deactivated: false, password_matches: None };
+    use UpdatePassword::{Always, OnCreate};
+
+    #[test]
+    fn the_table() {
+        type Row = (Observed, Option<bool>, UpdatePassword, Given, Result<Vec<Action>, &'static str>);
+        let rows: Vec<Row> = vec![
+            // Missing users are created with the wanted flag (no flag: not an admin).
+            (MISSING, Some(true), OnCreate, Given::Both, Ok(vec![Action::Create { admin: true }])),
+            (MISSING, Some(false), Always, Given::Both, Ok(vec![Action::Create { admin: false }])),
+            (MISSING, None, OnCreate, Given::Both, Ok(vec![Action::Create { admin: false }])),
+            (MISSING, Some(true), OnCreate, Given::TokenOnly, Err("registration_shared_secret")),
+            // Existing and as wanted: nothing.
+            (found(true, None), Some(true), OnCreate, Given::Both, Ok(vec![])),
+            (found(false, None), Some(false), OnCreate, Given::Both, Ok(vec![])),
+            (found(true, None), None, OnCreate, Given::Both, Ok(vec![])),
+            (found(false, Some(true)), Some(false), Always, Given::Both, Ok(vec![])),
+            (found(true, Some(true)), Some(true), Always, Given::SecretOnly, Ok(vec![])),
+            // Promote, demote, password.
+            (found(false, None), Some(true), OnCreate, Given::Both, Ok(vec![Action::SetAdmin(true)])),
+            (found(true, None), Some(false), OnCreate, Given::TokenOnly, Ok(vec![Action::SetAdmin(false)])),
+            (found(true, Some(false)), Some(true), Always, Given::Both, Ok(vec![Action::SetPassword])),
+            (
+                found(true, Some(false)),
+                Some(false),
+                Always,
+                Given::Both,
+                Ok(vec![Action::SetAdmin(false), Action::SetPassword]),
+            ),
+            // Without the admin token (the account was seen through a login).
+            (found(false, Some(true)), Some(true), OnCreate, Given::SecretOnly, Err("admin_access_token")),
+            (found(true, Some(true)), Some(false), OnCreate, Given::SecretOnly, Err("admin_access_token")),
+            // Unknown existence: create, and let the server refuse if it exists.
+            (UNKNOWN, Some(true), OnCreate, Given::SecretOnly, Ok(vec![Action::CreateUnlessExists { admin: true }])),
+            (UNKNOWN, None, Always, Given::SecretOnly, Ok(vec![Action::CreateUnlessExists { admin: false }])),
+        ];
+        for (i, (observed, admin, update, given, expected)) in rows.into_iter().enumerate() {
+            let got = run(observed, admin, update, given, false);
+            match (&got, &expected) {
+                (Ok(plan), Ok(actions)) => assert_eq!(&plan.actions, actions, "row {i}"),
+                (Err(PlanError::Needs { parameter, .. }), Err(p)) => assert_eq!(parameter, p, "row {i}"),
+                _ => panic!("row {i}: got {got:?}, expected {expected:?}"),
+            }
+            // Check mode predicts the same plan (it only may refuse to guess).
+            let checked = run(observed, admin, update, given, true);
+            match (&got, checked) {
+                (_, Err(PlanError::CannotPredict { .. })) => assert_eq!(observed.exists, None, "row {i}"),
+                (Ok(real), Ok(check)) => assert_eq!(real, &check, "row {i}"),
+                (Err(real), Err(check)) => assert_eq!(real, &check, "row {i}"),
+                (real, check) => panic!("row {i}: real {real:?}, check {check:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn check_mode_refuses_to_guess_existence() {
+        let err = run(UNKNOWN, Some(true), OnCreate, Given::SecretOnly, true).unwrap_err();
+        assert!(err.to_string().contains("admin_access_token"), "{err}");
+    }
+
+    #[test]
+    fn deactivated_accounts_are_not_touched() {
+        let observed = Observed { deactivated: true, ..found(false, None) };
+        let err = run(observed, Some(true), OnCreate, Given::Both, false).unwrap_err();
+        assert!(matches!(err, PlanError::Deactivated { .. }));
+    }
+
+    #[test]
+    fn after_state_is_the_wanted_one() {
+        for observed in [MISSING, found(false, Some(false)), found(true, Some(true))] {
+            for admin in [Some(true), Some(false)] {
+                let plan = run(observed, Some(admin.unwrap()), Always, Given::Both, false).unwrap();
+                assert_eq!(plan.after, State { exists: Some(true), admin });
+                assert_eq!(plan.before.exists, observed.exists);
+            }
+        }
+    }
+
+    #[test]
+    fn diff_names_states_never_values() {
+        let plan = run(found(true, Some(false)), Some(false), Always, Given::Both, false).unwrap();
+        let (before, after) = plan.diff();
+        assert_eq!(before, json!({"exists": true, "admin": true}));
+        assert_eq!(after, json!({"exists": true, "admin": false, "password": "changed"}));
+    }
+}
