@@ -54,14 +54,14 @@ impl ParamError {
 impl Args {
     /// Reads and splits the args file Ansible passed as the module's only argument.
     pub fn from_file(path: &Path) -> Result<Args, ParamError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ParamError::Unreadable(format!("{}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ParamError::Unreadable(format!("{}: {e}", path.display())))?;
         Args::from_json(&text)
     }
 
     pub fn from_json(text: &str) -> Result<Args, ParamError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| ParamError::Unreadable(format!("not valid JSON ({e})")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ParamError::Unreadable(format!("not valid JSON ({e})")))?;
         Args::from_value(value)
     }
 
@@ -137,18 +137,14 @@ impl Params {
     pub fn take_bool(&mut self, name: &str) -> Result<Option<bool>, ParamError> {
         match self.take(name) {
             None => Ok(None),
-            Some(v) => parse_bool(&v).map(Some).ok_or_else(|| {
-                self.wrong_type(name, "a boolean (yes/no, true/false, on/off, 1/0)", shown(&v))
-            }),
+            Some(v) => parse_bool(&v)
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(name, "a boolean (yes/no, true/false, on/off, 1/0)", shown(&v))),
         }
     }
 
     /// One of a fixed set of words.
-    pub fn take_choice(
-        &mut self,
-        name: &str,
-        choices: &[&'static str],
-    ) -> Result<Option<&'static str>, ParamError> {
+    pub fn take_choice(&mut self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ParamError> {
         let Some(s) = self.take_str(name)? else { return Ok(None) };
         choices.iter().copied().find(|c| *c == s).map(Some).ok_or_else(|| {
             let expected = format!("one of {}", choices.join(", "));

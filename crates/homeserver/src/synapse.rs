@@ -60,7 +60,13 @@ impl Synapse {
             .ok_or_else(|| Error::NeedsParameter { action: action.to_string(), parameter: "admin_access_token" })
     }
 
-    async fn register_once(&self, user: &UserId, account: &NewAccount<'_>, secret: &Secret, action: &str) -> Result<Reply, Error> {
+    async fn register_once(
+        &self,
+        user: &UserId,
+        account: &NewAccount<'_>,
+        secret: &Secret,
+        action: &str,
+    ) -> Result<Reply, Error> {
         let nonce_reply = self
             .http
             .send(Request {
@@ -130,7 +136,9 @@ async fn whoami_domain(http: &Http, token: &Secret) -> Result<String, Error> {
 fn token_hint(reply: &Reply) -> Option<&'static str> {
     match reply.status {
         401 => Some("admin_access_token is not a valid access token on this server"),
-        403 if reply.errcode() == Some("M_FORBIDDEN") => Some("admin_access_token belongs to a user who is not a server admin"),
+        403 if reply.errcode() == Some("M_FORBIDDEN") => {
+            Some("admin_access_token belongs to a user who is not a server admin")
+        }
         _ => None,
     }
 }
@@ -165,7 +173,12 @@ impl Backend for Synapse {
         let action = format!("looking up {user}");
         let reply = self
             .http
-            .send(self.admin_request(Method::GET, user_path("/_synapse/admin/v2/users/", user, ""), None, action.clone()))
+            .send(self.admin_request(
+                Method::GET,
+                user_path("/_synapse/admin/v2/users/", user, ""),
+                None,
+                action.clone(),
+            ))
             .await?;
         match reply.status {
             200 => Ok(Lookup::Found(Account {
@@ -265,7 +278,9 @@ impl Backend for Synapse {
                 // The nonce expired or the server restarted between our two requests.
                 (400, _, "unrecognised nonce") if may_retry => continue,
                 (403, _, "HMAC incorrect") => {
-                    return Err(reply.refused(&action, Some("registration_shared_secret does not match the homeserver's")))
+                    return Err(
+                        reply.refused(&action, Some("registration_shared_secret does not match the homeserver's"))
+                    )
                 }
                 (400, _, "Shared secret registration is not enabled") | (404, _, _) => {
                     return Err(reply.refused(&action, Some(NO_REGISTRATION_HINT)))
@@ -276,7 +291,8 @@ impl Backend for Synapse {
     }
 
     async fn set_admin(&self, user: &UserId, admin: bool) -> Result<(), Error> {
-        let action = if admin { format!("making {user} an admin") } else { format!("removing admin rights from {user}") };
+        let action =
+            if admin { format!("making {user} an admin") } else { format!("removing admin rights from {user}") };
         self.token_or_missing(&action)?;
         let reply = self
             .http

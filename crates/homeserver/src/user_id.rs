@@ -62,7 +62,9 @@ impl UserId {
         if localpart.is_empty() {
             return Err(UserIdError::Empty);
         }
-        if let Some(c) = localpart.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '=' | '-' | '/' | '+')) {
+        if let Some(c) =
+            localpart.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '=' | '-' | '/' | '+'))
+        {
             return Err(UserIdError::BadCharacter(c));
         }
         if localpart.starts_with('_') {

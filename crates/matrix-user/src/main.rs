@@ -18,7 +18,7 @@ Usage:
   matrix-user --version     show the version
 
 As an Ansible module it reads the JSON args file Ansible writes and prints one JSON result.
-Documentation: the module's options are shown by `ansible-doc -M library matrix_user`.
+Documentation: the module's options are shown by `ansible-doc -M roles/matrix_user/library matrix_user`.
 ";
 
 fn main() -> ExitCode {

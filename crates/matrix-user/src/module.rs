@@ -120,9 +120,7 @@ async fn ensure_one<B: Backend>(
 ) -> Result<ModuleResult, String> {
     let user_id = UserId::parse(&user.username, backend.server_name(), &backend.rules())
         .map_err(|e| format!("parameter `username` ({:?}): {e}", user.username))?;
-    let outcome = reconcile::ensure(backend, &user_id, &user.wanted(), check_mode)
-        .await
-        .map_err(|e| e.to_string())?;
+    let outcome = reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await.map_err(|e| e.to_string())?;
     Ok(single_result(&outcome, diff))
 }
 

@@ -7,7 +7,8 @@ use ansible_module::{ParamError, Params, Redactor};
 use homeserver::{Http, Secret, Transport};
 
 /// Parameters that are secrets: masked in `invocation` and everywhere else.
-pub const SECRET_PARAMS: &[&str] = &["password", "registration_shared_secret", "admin_access_token", "mas_client_secret"];
+pub const SECRET_PARAMS: &[&str] =
+    &["password", "registration_shared_secret", "admin_access_token", "mas_client_secret"];
 
 const DEFAULT_HOMESERVER_URL: &str = "http://127.0.0.1:8008";
 const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
@@ -36,7 +37,8 @@ impl Settings {
         let backend = match params.take_choice("backend", &["synapse", "dendrite", "mas"])? {
             None | Some("synapse") => BackendKind::Synapse,
             Some(other) => {
-                return Err(params.invalid("backend", format!("`{other}` is not supported by this version yet; supported: synapse")))
+                return Err(params
+                    .invalid("backend", format!("`{other}` is not supported by this version yet; supported: synapse")))
             }
         };
         let homeserver_url = params.take_str("homeserver_url")?.unwrap_or_else(|| DEFAULT_HOMESERVER_URL.to_string());
@@ -85,7 +87,9 @@ fn take_secret(params: &mut Params, redactor: &mut Redactor, name: &str) -> Resu
     let direct = params.take_str(name)?.filter(|s| !s.is_empty());
     let path = params.take_str(&file_param)?.filter(|s| !s.is_empty());
     let value = match (direct, path) {
-        (Some(_), Some(_)) => return Err(params.invalid(name, format!("set either `{name}` or `{file_param}`, not both"))),
+        (Some(_), Some(_)) => {
+            return Err(params.invalid(name, format!("set either `{name}` or `{file_param}`, not both")))
+        }
         (Some(value), None) => value,
         (None, Some(path)) => {
             let text = std::fs::read_to_string(&path).map_err(|e| {

@@ -34,11 +34,15 @@ pub struct Observed {
 /// One change to make on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Create { admin: bool },
+    Create {
+        admin: bool,
+    },
     /// Create, for a backend that cannot tell beforehand whether the user exists: the server's
     /// refusal because it does is then a failure, since nothing else about the account can be
     /// checked.
-    CreateUnlessExists { admin: bool },
+    CreateUnlessExists {
+        admin: bool,
+    },
     SetAdmin(bool),
     SetPassword,
 }
@@ -65,7 +69,9 @@ pub struct Plan {
 pub enum PlanError {
     #[error("{what} {user} needs `{parameter}`")]
     Needs { what: &'static str, user: String, parameter: &'static str },
-    #[error("{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)")]
+    #[error(
+        "{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)"
+    )]
     Deactivated { user: String },
     #[error("could not find out {what} of {user}")]
     NotObserved { what: &'static str, user: String },
