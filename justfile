@@ -35,6 +35,11 @@ register-user username password admin_yes_or_no *extra_args: build
     exec ansible-playbook -i "$inventory" setup.yml --extra-vars "@$vars" \
         --extra-vars matrix_user_module_build=false --tags=register-user "$@"
 
+# Ensure every user in `matrix_user_users` (inventory or -e @file) in one task: just ensure-users -e @users.yml
+ensure-users *extra_args: build
+    ansible-playbook -i "${MATRIX_USER_INVENTORY:-inventory/hosts}" setup.yml \
+        --extra-vars matrix_user_module_build=false --tags=ensure-matrix-users-created "$@"
+
 # Start the throwaway local Synapse (127.0.0.1, SQLite, under .local/) and write its inventory
 local-synapse-start:
     @scripts/local-synapse start {{ local_synapse }} > /dev/null

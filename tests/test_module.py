@@ -167,3 +167,54 @@ def test_args_file_that_is_not_an_object(run, tmp_path):
     result = json.loads(out.stdout)
     assert result["failed"] is True and "must be a JSON object" in result["msg"]
     assert out.returncode == 1
+
+
+def test_waits_for_a_homeserver_that_is_still_starting(synapse, run, name):
+    """The port opens 2 s after the module starts (a plain TCP relay to the real Synapse)."""
+    import socket
+    import threading
+    import urllib.parse
+
+    target = urllib.parse.urlsplit(synapse.url)
+    port = free_port()
+    stop = threading.Event()
+
+    def pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            b.close()
+
+    def relay():
+        time.sleep(2)
+        with socket.socket() as server:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", port))
+            server.listen()
+            server.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    client, _ = server.accept()
+                except socket.timeout:
+                    continue
+                upstream = socket.create_connection((target.hostname, target.port))
+                threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    password = "waiting-Password-9"
+    try:
+        params = run.connection(homeserver_url=f"http://127.0.0.1:{port}", username=name, password=password)
+        params["wait_timeout"] = 20
+        started = time.monotonic()
+        result = run.module(params, secrets=[password])
+        assert result["changed"] is True, result
+        assert time.monotonic() - started >= 2
+    finally:
+        stop.set()
+        thread.join()
+    assert synapse.can_log_in(name, password)

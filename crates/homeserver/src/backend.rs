@@ -1,5 +1,7 @@
 //! The one interface every homeserver backend implements.
 
+use std::collections::HashMap;
+
 use crate::{Error, Secret, UserId, UserIdRules};
 
 /// What the homeserver says about a user, as far as this backend can see.
@@ -58,6 +60,13 @@ pub trait Backend {
     fn missing_for(&self, operation: Operation) -> Option<&'static str>;
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
+
+    /// Every local account by localpart, when listing them is cheaper than looking `wanted`
+    /// users up one by one; `None` when it is not (or this backend cannot list).
+    async fn list_accounts(&self, wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {
+        let _ = wanted;
+        Ok(None)
+    }
 
     /// Logs in with a password and out again. `None` when the password does not log in (wrong
     /// password or no such user: servers do not say which).

@@ -2,13 +2,14 @@
 //!
 //! [`Backend`] is what the reconcile step needs from a homeserver: look a user up, log in as one,
 //! create one, change its admin flag or password. Each homeserver implements it with its own APIs
-//! ([`synapse::Synapse`]); [`Http`] is the transport they share, with the waits and retries a
+//! ([`synapse::Synapse`]), and [`Server`] is whichever one the configuration names; [`Http`] is the transport they share, with the waits and retries a
 //! starting or busy server calls for.
 
 mod backend;
 mod error;
 mod http;
 mod secret;
+mod server;
 pub mod shared_secret;
 pub mod synapse;
 mod user_id;
@@ -17,4 +18,5 @@ pub use backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
 pub use error::Error;
 pub use http::{Http, Transport};
 pub use secret::Secret;
+pub use server::Server;
 pub use user_id::{UserId, UserIdError, UserIdRules};

@@ -1,6 +1,7 @@
 //! Synapse: shared-secret registration to create users, the admin API to look them up and
 //! change them, password login to check a password.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -18,6 +19,14 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remo
 /// How often a registration is tried with a fresh nonce after its nonce was lost or its answer
 /// never came.
 const REGISTRATION_ATTEMPTS: u32 = 3;
+
+/// Below this many users, looking each up is cheaper than listing the server's users.
+const LIST_MIN_USERS: usize = 10;
+/// Users per page of the admin API's user list.
+const LIST_PAGE: u64 = 500;
+/// One page of the list costs about as much as this many single look-ups (measured: 30 ms vs
+/// 3.4 ms on SQLite).
+const LOOKUPS_PER_PAGE: u64 = 10;
 
 /// A Synapse homeserver.
 #[derive(Debug)]
@@ -143,6 +152,15 @@ fn token_hint(reply: &Reply) -> Option<&'static str> {
     }
 }
 
+/// A flag of the admin API's user objects, which older Synapse versions give as 0 or 1.
+fn flag(user: &Value, key: &str) -> bool {
+    match user.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_i64() != Some(0),
+        _ => false,
+    }
+}
+
 fn user_path(prefix: &str, user: &UserId, suffix: &str) -> String {
     format!("{prefix}{}{suffix}", utf8_percent_encode(&user.to_string(), PATH_SEGMENT))
 }
@@ -182,11 +200,51 @@ impl Backend for Synapse {
             .await?;
         match reply.status {
             200 => Ok(Lookup::Found(Account {
-                admin: reply.body.get("admin").and_then(Value::as_bool).unwrap_or(false),
-                deactivated: reply.body.get("deactivated").and_then(Value::as_bool).unwrap_or(false),
+                admin: flag(&reply.body, "admin"),
+                deactivated: flag(&reply.body, "deactivated"),
             })),
             404 => Ok(Lookup::Missing),
             _ => Err(reply.refused(&action, token_hint(&reply))),
+        }
+    }
+
+    async fn list_accounts(&self, wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {
+        if self.admin_token.is_none() || wanted < LIST_MIN_USERS {
+            return Ok(None);
+        }
+        let mut accounts = HashMap::new();
+        let mut from = "0".to_string();
+        loop {
+            let path = format!("/_synapse/admin/v2/users?from={from}&limit={LIST_PAGE}&guests=false&deactivated=true");
+            let action = "listing the server's users";
+            let reply = self.http.send(self.admin_request(Method::GET, path, None, action.into())).await?;
+            if !reply.is_success() {
+                return Err(reply.refused(action, token_hint(&reply)));
+            }
+            if from == "0" {
+                let total = reply.body.get("total").and_then(Value::as_u64).unwrap_or(u64::MAX);
+                if total.div_ceil(LIST_PAGE).saturating_mul(LOOKUPS_PER_PAGE) > wanted as u64 {
+                    return Ok(None);
+                }
+            }
+            for user in reply.body.get("users").and_then(Value::as_array).into_iter().flatten() {
+                let Some(localpart) = user
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.strip_prefix('@'))
+                    .and_then(|id| id.split_once(':'))
+                    .map(|(localpart, _)| localpart.to_string())
+                else {
+                    continue;
+                };
+                accounts
+                    .insert(localpart, Account { admin: flag(user, "admin"), deactivated: flag(user, "deactivated") });
+            }
+            match reply.body.get("next_token") {
+                Some(Value::String(token)) => from = token.clone(),
+                Some(Value::Number(token)) => from = token.to_string(),
+                _ => return Ok(Some(accounts)),
+            }
         }
     }
 

@@ -21,6 +21,15 @@ As an Ansible module it reads the JSON args file Ansible writes and prints one J
 Documentation: the module's options are shown by `ansible-doc -M roles/matrix_user/library matrix_user`.
 ";
 
+/// Runs async work on one thread: the work is waiting on the homeserver, not computing.
+fn block_on<T>(work: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(work)
+}
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     match args.as_slice() {

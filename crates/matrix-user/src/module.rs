@@ -1,28 +1,35 @@
 //! The Ansible module `matrix_user`: args file in, one JSON result out.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
-use homeserver::synapse::Synapse;
 use homeserver::{Backend, Secret, UserId};
-use reconcile::{Outcome, UpdatePassword, Wanted};
+use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
-use crate::settings::{BackendKind, Settings, SECRET_PARAMS};
+use crate::settings::{Settings, SECRET_PARAMS};
+
+/// Parallel requests for a list of users when `concurrency` is not set: Synapse registers
+/// fastest at 2-4 concurrent requests; more adds nothing.
+const DEFAULT_CONCURRENCY: u64 = 4;
+
+/// The most failures a list's `msg` names; the per-user results have them all.
+const FAILURES_IN_MSG: usize = 10;
 
 /// One user as the task describes it, before the server name is known.
 #[derive(Debug)]
-struct UserParams {
-    username: String,
-    password: Secret,
-    admin: Option<bool>,
-    update_password: UpdatePassword,
-    displayname: Option<String>,
+pub struct UserParams {
+    pub username: String,
+    pub password: Secret,
+    pub admin: Option<bool>,
+    pub update_password: UpdatePassword,
+    pub displayname: Option<String>,
 }
 
 impl UserParams {
-    fn take(params: &mut Params, redactor: &mut Redactor) -> Result<UserParams, ParamError> {
+    pub fn take(params: &mut Params, redactor: &mut Redactor) -> Result<UserParams, ParamError> {
         let username = params
             .take_str("username")?
             .filter(|s| !s.trim().is_empty())
@@ -45,19 +52,58 @@ impl UserParams {
         };
         params.take_choice("state", &["present"])?;
         let displayname = params.take_str("displayname")?;
-        if params.take_str("email")?.is_some() {
-            return Err(params.invalid("email", "is supported only with backend: mas"));
-        }
         Ok(UserParams { username, password: Secret::new(password), admin, update_password, displayname })
     }
 
-    fn wanted(&self) -> Wanted<'_> {
+    pub fn wanted(&self) -> Wanted<'_> {
         Wanted {
             password: &self.password,
             admin: self.admin,
             update_password: self.update_password,
             displayname: self.displayname.as_deref(),
         }
+    }
+
+    /// The user ID on this backend's server, or why the username cannot be one.
+    pub fn user_id<B: Backend>(&self, backend: &B, field: &str) -> Result<UserId, String> {
+        UserId::parse(&self.username, backend.server_name(), &backend.rules())
+            .map_err(|e| format!("parameter `{field}` ({:?}): {e}", self.username))
+    }
+}
+
+/// What the task asks for: one user, or a list.
+enum Request {
+    One(UserParams),
+    /// Each item parsed on its own, a bad item failing alone; with the username as given.
+    Many {
+        users: Vec<(Option<String>, Result<UserParams, String>)>,
+        concurrency: usize,
+    },
+}
+
+impl Request {
+    fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Request, ParamError> {
+        let concurrency = params.take_count("concurrency")?;
+        let Some(items) = params.take_object_list("users")? else {
+            if concurrency.is_some() {
+                return Err(params.invalid("concurrency", "applies only with `users`"));
+            }
+            return UserParams::take(params, redactor).map(Request::One);
+        };
+        if ["username", "password", "admin"].iter().any(|key| params.as_map().contains_key(*key)) {
+            return Err(params.invalid("users", "set either `users` or `username`/`password`/`admin`, not both"));
+        }
+        let users = items
+            .into_iter()
+            .map(|mut item| {
+                let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
+                let user = UserParams::take(&mut item, redactor)
+                    .and_then(|user| item.finish().map(|()| user))
+                    .map_err(|e| e.to_string());
+                (username, user)
+            })
+            .collect();
+        Ok(Request::Many { users, concurrency: concurrency.unwrap_or(DEFAULT_CONCURRENCY) as usize })
     }
 }
 
@@ -78,10 +124,7 @@ pub fn run(path: &Path) -> ExitCode {
 
 fn execute(args: Args, redactor: &mut Redactor) -> ModuleResult {
     let invocation = masked(args.params.as_map());
-    let mut result = match reconcile_args(args, redactor) {
-        Ok(result) => result,
-        Err(msg) => ModuleResult::failed(msg),
-    };
+    let mut result = reconcile_args(args, redactor).unwrap_or_else(ModuleResult::failed);
     result.set_invocation(invocation);
     result
 }
@@ -89,26 +132,17 @@ fn execute(args: Args, redactor: &mut Redactor) -> ModuleResult {
 fn reconcile_args(args: Args, redactor: &mut Redactor) -> Result<ModuleResult, String> {
     let mut params = args.params;
     let settings = Settings::take(&mut params, redactor).map_err(|e| e.to_string())?;
-    let user = UserParams::take(&mut params, redactor).map_err(|e| e.to_string())?;
+    let request = Request::take(&mut params, redactor).map_err(|e| e.to_string())?;
     params.finish().map_err(|e| e.to_string())?;
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        let http = settings.http()?;
-        let backend = match settings.backend {
-            BackendKind::Synapse => Synapse::connect(
-                http,
-                settings.server_name.clone(),
-                settings.registration_shared_secret.clone(),
-                settings.admin_access_token.clone(),
-            )
-            .await
-            .map_err(|e| e.to_string())?,
-        };
-        ensure_one(&backend, &user, args.internal.check_mode, args.internal.diff).await
+    let (check_mode, diff) = (args.internal.check_mode, args.internal.diff);
+    crate::block_on(async {
+        let backend = settings.connect().await?;
+        match request {
+            Request::One(user) => ensure_one(&backend, &user, check_mode, diff).await,
+            Request::Many { users, concurrency } => {
+                Ok(ensure_list(&backend, &users, concurrency, check_mode, diff).await)
+            }
+        }
     })
 }
 
@@ -118,37 +152,145 @@ async fn ensure_one<B: Backend>(
     check_mode: bool,
     diff: bool,
 ) -> Result<ModuleResult, String> {
-    let user_id = UserId::parse(&user.username, backend.server_name(), &backend.rules())
-        .map_err(|e| format!("parameter `username` ({:?}): {e}", user.username))?;
+    let user_id = user.user_id(backend, "username")?;
     let outcome = reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await.map_err(|e| e.to_string())?;
-    Ok(single_result(&outcome, diff))
-}
-
-fn single_result(outcome: &Outcome, diff: bool) -> ModuleResult {
     let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
-    result
-        .set("user_id", outcome.user_id.to_string())
-        .set("created", outcome.created())
-        .set("admin", json!(outcome.plan.after.admin))
-        .set("password_changed", outcome.password_changed());
+    for (key, value) in outcome_fields(&outcome) {
+        result.set(key, value);
+    }
     if diff {
         let (before, after) = outcome.plan.diff();
         result.set_diff(before, after);
     }
+    Ok(result)
+}
+
+async fn ensure_list<B: Backend>(
+    backend: &B,
+    users: &[(Option<String>, Result<UserParams, String>)],
+    concurrency: usize,
+    check_mode: bool,
+    diff: bool,
+) -> ModuleResult {
+    // Each entry: the item's own result, or the index of its reconcile item.
+    let mut entries: Vec<Result<usize, String>> = Vec::with_capacity(users.len());
+    let mut items = Vec::new();
+    let mut seen: HashMap<UserId, usize> = HashMap::new();
+    for (index, (_, user)) in users.iter().enumerate() {
+        let field = format!("users[{index}].username");
+        let entry = user.as_ref().map_err(Clone::clone).and_then(|user| {
+            let user_id = user.user_id(backend, &field)?;
+            if let Some(first) = seen.insert(user_id.clone(), index) {
+                return Err(format!("{user_id} is listed more than once (also as users[{first}])"));
+            }
+            items.push(Item { user: user_id, wanted: user.wanted() });
+            Ok(items.len() - 1)
+        });
+        entries.push(entry);
+    }
+    let outcomes = reconcile::ensure_many(backend, &items, concurrency, check_mode).await;
+
+    let mut totals = Totals::default();
+    let mut results = Vec::with_capacity(users.len());
+    let mut failures = Vec::new();
+    let mut diffs = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let mut fields = Map::new();
+        fields.insert("username".into(), json!(users[index].0));
+        match entry.and_then(|i| outcomes[i].as_ref().map_err(|e| e.to_string())) {
+            Ok(outcome) => {
+                totals.add(outcome);
+                fields.insert("changed".into(), outcome.changed().into());
+                fields.insert("msg".into(), outcome.message().into());
+                fields.extend(outcome_fields(outcome).map(|(k, v)| (k.to_string(), v)));
+                if diff && outcome.changed() {
+                    let (before, after) = outcome.plan.diff();
+                    let header = outcome.user_id.to_string();
+                    diffs.push(
+                        json!({"before_header": header, "after_header": header, "before": before, "after": after}),
+                    );
+                }
+            }
+            Err(msg) => {
+                totals.failed += 1;
+                failures.push(format!("users[{index}]: {msg}"));
+                fields.insert("failed".into(), true.into());
+                fields.insert("msg".into(), msg.into());
+            }
+        }
+        results.push(Value::Object(fields));
+    }
+
+    let changed = results.iter().any(|r| r.get("changed") == Some(&Value::Bool(true)));
+    let mut result = if failures.is_empty() {
+        ModuleResult::ok(changed, totals.summary())
+    } else {
+        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), users.len(), totals.summary());
+        msg.push_str(&failures.iter().take(FAILURES_IN_MSG).cloned().collect::<Vec<_>>().join("; "));
+        if failures.len() > FAILURES_IN_MSG {
+            msg.push_str(&format!("; and {} more (see `users`)", failures.len() - FAILURES_IN_MSG));
+        }
+        let mut failed = ModuleResult::failed(msg);
+        failed.set("changed", changed);
+        failed
+    };
+    result.set("users", results).set(
+        "totals",
+        json!({
+            "created": totals.created,
+            "promoted": totals.promoted,
+            "demoted": totals.demoted,
+            "password_changed": totals.password_changed,
+            "unchanged": totals.unchanged,
+            "failed": totals.failed,
+        }),
+    );
+    if diff {
+        result.set("diff", diffs);
+    }
     result
 }
 
-/// The parameters as given, each secret replaced as Ansible replaces `no_log` values.
+/// The fields every successful user result has.
+fn outcome_fields(outcome: &Outcome) -> impl Iterator<Item = (&'static str, Value)> {
+    [
+        ("user_id", json!(outcome.user_id.to_string())),
+        ("created", json!(outcome.created())),
+        ("admin", json!(outcome.plan.after.admin)),
+        ("password_changed", json!(outcome.password_changed())),
+    ]
+    .into_iter()
+}
+
+/// The parameters as given, each secret (also in `users` items) replaced as Ansible replaces
+/// `no_log` values. So is the value of any unknown parameter whose name suggests a secret
+/// (a misspelt `pasword` is still a password).
 fn masked(params: &Map<String, Value>) -> Map<String, Value> {
     params
         .iter()
         .map(|(key, value)| {
-            let value = if SECRET_PARAMS.contains(&key.as_str()) && !value.is_null() {
-                Value::String(NO_LOG_VALUE.to_string())
-            } else {
-                value.clone()
+            let value = match value {
+                Value::Null => Value::Null,
+                _ if SECRET_PARAMS.contains(&key.as_str()) || looks_secret(key) => {
+                    Value::String(NO_LOG_VALUE.to_string())
+                }
+                Value::Array(items) if key == "users" => Value::Array(
+                    items
+                        .iter()
+                        .map(|item| match item {
+                            Value::Object(fields) => Value::Object(masked(fields)),
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
             };
             (key.clone(), value)
         })
         .collect()
+}
+
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["pass", "pasw", "pw", "word", "secret", "token", "key", "cred", "auth"].iter().any(|word| name.contains(word))
 }

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ansible_module::{ParamError, Params, Redactor};
-use homeserver::{Http, Secret, Transport};
+use homeserver::synapse::Synapse;
+use homeserver::{Http, Secret, Server, Transport};
 
 /// Parameters that are secrets: masked in `invocation` and everywhere else.
 pub const SECRET_PARAMS: &[&str] =
@@ -75,8 +76,21 @@ impl Settings {
         })
     }
 
-    pub fn http(&self) -> Result<Http, String> {
-        Http::new(self.transport.clone())
+    /// Connects to the homeserver these settings name. Makes a request only when the server's
+    /// domain has to be asked for.
+    pub async fn connect(&self) -> Result<Server, String> {
+        let http = Http::new(self.transport.clone())?;
+        match self.backend {
+            BackendKind::Synapse => Synapse::connect(
+                http,
+                self.server_name.clone(),
+                self.registration_shared_secret.clone(),
+                self.admin_access_token.clone(),
+            )
+            .await
+            .map(Server::Synapse)
+            .map_err(|e| e.to_string()),
+        }
     }
 }
 

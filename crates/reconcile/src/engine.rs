@@ -71,7 +71,18 @@ pub async fn ensure<B: Backend>(
     wanted: &Wanted<'_>,
     check_mode: bool,
 ) -> Result<Outcome, Error> {
-    let observed = observe(backend, user, wanted).await?;
+    ensure_seen(backend, user, wanted, None, check_mode).await
+}
+
+/// [`ensure`], with the look-up already done when `seen` is given (from a listing of all users).
+pub(crate) async fn ensure_seen<B: Backend>(
+    backend: &B,
+    user: &UserId,
+    wanted: &Wanted<'_>,
+    seen: Option<Lookup>,
+    check_mode: bool,
+) -> Result<Outcome, Error> {
+    let observed = observe(backend, user, wanted, seen).await?;
     let plan = plan(user, &observed, wanted, |op| backend.missing_for(op), check_mode)?;
     if !check_mode {
         for action in &plan.actions {
@@ -83,18 +94,26 @@ pub async fn ensure<B: Backend>(
 
 /// Finds out what the plan needs: existence and admin flag from a look-up where the backend can,
 /// else from a login with the wanted password; the password itself only when it may be changed.
-async fn observe<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>) -> Result<Observed, Error> {
+async fn observe<B: Backend>(
+    backend: &B,
+    user: &UserId,
+    wanted: &Wanted<'_>,
+    seen: Option<Lookup>,
+) -> Result<Observed, Error> {
     let mut observed = Observed::default();
-    if backend.missing_for(Operation::LookUp).is_none() {
-        match backend.look_up(user).await? {
-            Lookup::Missing => observed.exists = Some(false),
-            Lookup::Found(account) => {
-                observed.exists = Some(true);
-                observed.admin = Some(account.admin);
-                observed.deactivated = account.deactivated;
-            }
-            Lookup::Unknown => {}
+    let lookup = match seen {
+        Some(lookup) => lookup,
+        None if backend.missing_for(Operation::LookUp).is_none() => backend.look_up(user).await?,
+        None => Lookup::Unknown,
+    };
+    match lookup {
+        Lookup::Missing => observed.exists = Some(false),
+        Lookup::Found(account) => {
+            observed.exists = Some(true);
+            observed.admin = Some(account.admin);
+            observed.deactivated = account.deactivated;
         }
+        Lookup::Unknown => {}
     }
     let needs_login = match observed.exists {
         None => true,

@@ -2,10 +2,12 @@
 //!
 //! [`plan`] is the pure decision (observed account + wanted account → actions, or the reason no
 //! honest plan exists); [`ensure`] looks the account up through a [`homeserver::Backend`], plans,
-//! and carries the plan out unless in check mode.
+//! and carries the plan out unless in check mode; [`ensure_many`] does that for a list.
 
 mod engine;
+mod many;
 mod plan;
 
 pub use engine::{ensure, Error, Outcome};
+pub use many::{ensure_many, Item, Totals};
 pub use plan::{plan, Action, Observed, Plan, PlanError, State, UpdatePassword, Wanted};

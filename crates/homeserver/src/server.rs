@@ -1,0 +1,60 @@
+//! Any supported homeserver, chosen at run time.
+
+use std::collections::HashMap;
+
+use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
+use crate::synapse::Synapse;
+use crate::{Error, Secret, UserId, UserIdRules};
+
+/// One of the backends, so callers can choose by configuration and still call one type.
+#[derive(Debug)]
+pub enum Server {
+    Synapse(Synapse),
+}
+
+/// Calls the same method on whichever backend this is.
+macro_rules! each {
+    ($self:ident, $b:ident => $call:expr) => {
+        match $self {
+            Server::Synapse($b) => $call,
+        }
+    };
+}
+
+impl Backend for Server {
+    fn server_name(&self) -> &str {
+        each!(self, b => b.server_name())
+    }
+
+    fn rules(&self) -> UserIdRules {
+        each!(self, b => b.rules())
+    }
+
+    fn missing_for(&self, operation: Operation) -> Option<&'static str> {
+        each!(self, b => b.missing_for(operation))
+    }
+
+    async fn look_up(&self, user: &UserId) -> Result<Lookup, Error> {
+        each!(self, b => b.look_up(user).await)
+    }
+
+    async fn list_accounts(&self, wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {
+        each!(self, b => b.list_accounts(wanted).await)
+    }
+
+    async fn log_in(&self, user: &UserId, password: &Secret) -> Result<Option<Login>, Error> {
+        each!(self, b => b.log_in(user, password).await)
+    }
+
+    async fn create(&self, user: &UserId, account: &NewAccount<'_>) -> Result<(), Error> {
+        each!(self, b => b.create(user, account).await)
+    }
+
+    async fn set_admin(&self, user: &UserId, admin: bool) -> Result<(), Error> {
+        each!(self, b => b.set_admin(user, admin).await)
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
+        each!(self, b => b.set_password(user, password).await)
+    }
+}

@@ -1,0 +1,88 @@
+//! Many accounts in one run: one listing instead of many look-ups, bounded concurrency, and a
+//! result per account.
+
+use futures_util::stream::{self, StreamExt};
+use homeserver::{Backend, Lookup, UserId};
+
+use crate::engine::{ensure_seen, Error, Outcome};
+use crate::plan::{Action, Wanted};
+
+/// One account of a list.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    pub user: UserId,
+    pub wanted: Wanted<'a>,
+}
+
+/// Ensures every item, at most `concurrency` at a time, each independently: one account's failure
+/// does not stop the others. Results come in the order of `items`.
+pub async fn ensure_many<B: Backend>(
+    backend: &B,
+    items: &[Item<'_>],
+    concurrency: usize,
+    check_mode: bool,
+) -> Vec<Result<Outcome, Error>> {
+    let listed = match backend.list_accounts(items.len()).await {
+        Ok(listed) => listed,
+        Err(e) => return items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
+    };
+    stream::iter(items)
+        .map(|item| {
+            let seen = listed.as_ref().map(|accounts| {
+                accounts.get(item.user.localpart()).map_or(Lookup::Missing, |account| Lookup::Found(*account))
+            });
+            ensure_seen(backend, &item.user, &item.wanted, seen, check_mode)
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// How many accounts ended each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub created: usize,
+    pub promoted: usize,
+    pub demoted: usize,
+    /// Existing accounts whose password was set (new ones count as created).
+    pub password_changed: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+impl Totals {
+    pub fn add(&mut self, outcome: &Outcome) {
+        if !outcome.changed() {
+            self.unchanged += 1;
+        }
+        for action in &outcome.plan.actions {
+            match action {
+                Action::Create { .. } | Action::CreateUnlessExists { .. } => self.created += 1,
+                Action::SetAdmin(true) => self.promoted += 1,
+                Action::SetAdmin(false) => self.demoted += 1,
+                Action::SetPassword => self.password_changed += 1,
+            }
+        }
+    }
+
+    /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = [
+            (self.created, "created"),
+            (self.promoted, "promoted"),
+            (self.demoted, "demoted"),
+            (self.password_changed, "password changed"),
+            (self.unchanged, "unchanged"),
+            (self.failed, "failed"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            "no users".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
