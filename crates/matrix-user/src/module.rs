@@ -29,7 +29,12 @@ pub struct UserParams {
 }
 
 impl UserParams {
-    pub fn take(params: &mut Params, redactor: &mut Redactor) -> Result<UserParams, ParamError> {
+    /// Takes one user's parameters; `update_password` defaults to `default_update`.
+    pub fn take(
+        params: &mut Params,
+        redactor: &mut Redactor,
+        default_update: UpdatePassword,
+    ) -> Result<UserParams, ParamError> {
         let username = params
             .take_str("username")?
             .filter(|s| !s.trim().is_empty())
@@ -46,10 +51,7 @@ impl UserParams {
             return Err(params.invalid("password", "must be at most 512 characters (the homeserver's limit)"));
         }
         let admin = params.take_bool("admin")?;
-        let update_password = match params.take_choice("update_password", &["on_create", "always"])? {
-            None | Some("on_create") => UpdatePassword::OnCreate,
-            Some(_) => UpdatePassword::Always,
-        };
+        let update_password = take_update_password(params)?.unwrap_or(default_update);
         params.take_choice("state", &["present"])?;
         let displayname = params.take_str("displayname")?;
         Ok(UserParams { username, password: Secret::new(password), admin, update_password, displayname })
@@ -71,6 +73,13 @@ impl UserParams {
     }
 }
 
+fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
+    Ok(params.take_choice("update_password", &["on_create", "always"])?.map(|choice| match choice {
+        "always" => UpdatePassword::Always,
+        _ => UpdatePassword::OnCreate,
+    }))
+}
+
 /// What the task asks for: one user, or a list.
 enum Request {
     One(UserParams),
@@ -88,8 +97,10 @@ impl Request {
             if concurrency.is_some() {
                 return Err(params.invalid("concurrency", "applies only with `users`"));
             }
-            return UserParams::take(params, redactor).map(Request::One);
+            return UserParams::take(params, redactor, UpdatePassword::OnCreate).map(Request::One);
         };
+        // Given beside `users`, it is the default of every item.
+        let default_update = take_update_password(params)?.unwrap_or(UpdatePassword::OnCreate);
         if ["username", "password", "admin"].iter().any(|key| params.as_map().contains_key(*key)) {
             return Err(params.invalid("users", "set either `users` or `username`/`password`/`admin`, not both"));
         }
@@ -97,7 +108,7 @@ impl Request {
             .into_iter()
             .map(|mut item| {
                 let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
-                let user = UserParams::take(&mut item, redactor)
+                let user = UserParams::take(&mut item, redactor, default_update)
                     .and_then(|user| item.finish().map(|()| user))
                     .map_err(|e| e.to_string());
                 (username, user)
