@@ -5,9 +5,6 @@ set positional-arguments
 # Tools installed by ./bootstrap come first.
 export PATH := justfile_directory() / ".venv/bin" + ":" + env("PATH")
 
-# The throwaway local Synapse used by `demo` and the local-synapse recipes.
-local_synapse := ".local/synapse"
-
 # List the recipes
 default:
     @just --list
@@ -15,6 +12,11 @@ default:
 # Build the matrix-user binary (the Ansible module and CLI) at target/release/matrix-user
 build:
     @scripts/build-module
+
+# Build matrix-user for a host of another architecture or C library: just build-target aarch64-unknown-linux-musl
+[no-exit-message]
+build-target triple:
+    @scripts/build-target "$1"
 
 # Register a user, or bring an existing one to the wanted admin state: just register-user john 'secret' yes
 [no-exit-message]
@@ -29,10 +31,15 @@ register-user username password admin_yes_or_no *extra_args: build
     fi
     umask 077
     vars=$(mktemp)
+    # The file holds the password: removed however the script ends (a signal ends it via exit).
     trap 'rm -f "$vars"' EXIT
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
     scripts/extra-vars "$1" "$2" "$3" > "$vars"
     shift 3
-    exec ansible-playbook -i "$inventory" setup.yml --extra-vars "@$vars" \
+    # Not `exec`: the EXIT trap must still run after ansible-playbook.
+    ansible-playbook -i "$inventory" setup.yml --extra-vars "@$vars" \
         --extra-vars matrix_user_module_build=false --tags=register-user "$@"
 
 # Ensure every user in `matrix_user_users` (inventory or -e @file) in one task: just ensure-users -e @users.yml
@@ -40,24 +47,31 @@ ensure-users *extra_args: build
     ansible-playbook -i "${MATRIX_USER_INVENTORY:-inventory/hosts}" setup.yml \
         --extra-vars matrix_user_module_build=false --tags=ensure-matrix-users-created "$@"
 
-# Start the throwaway local Synapse (127.0.0.1, SQLite, under .local/) and write its inventory
-local-synapse-start:
-    @scripts/local-synapse start {{ local_synapse }} > /dev/null
+# Start a throwaway local homeserver (synapse on 127.0.0.1:8008, or dendrite on :8009) under .local/
+local-start implementation="synapse": (_known implementation)
+    @scripts/local-"$1" start .local/"$1" > /dev/null
 
-# Stop the throwaway local Synapse
-local-synapse-stop:
-    @scripts/local-synapse stop {{ local_synapse }}
+# Stop the throwaway local homeserver
+local-stop implementation="synapse": (_known implementation)
+    @scripts/local-"$1" stop .local/"$1"
 
-# Register john twice against the throwaway local Synapse: `changed`, then `ok`
-demo: build local-synapse-start
-    @echo '== First run: creates @john as an admin'
-    @MATRIX_USER_INVENTORY={{ local_synapse }}/inventory/hosts just register-user john "it's \$ecret" yes
+# Register john twice against a throwaway local homeserver (synapse or dendrite): `changed`, then `ok`
+demo implementation="synapse": build (local-start implementation)
+    @echo "== First run: creates @john as an admin on the local $1"
+    @MATRIX_USER_INVENTORY=".local/$1/inventory/hosts" just register-user john "it's \$ecret" yes
     @echo '== Second run: nothing to change'
-    @MATRIX_USER_INVENTORY={{ local_synapse }}/inventory/hosts just register-user john "it's \$ecret" yes
-    @echo '== The local Synapse keeps running at http://127.0.0.1:8008; stop it with: just local-synapse-stop'
+    @MATRIX_USER_INVENTORY=".local/$1/inventory/hosts" just register-user john "it's \$ecret" yes
+    @echo "== The local $1 keeps running; stop it with: just local-stop $1"
 
-# Run every test: unit tests, then end to end against a real local Synapse, Ansible and just
+[private]
+_known implementation:
+    @case "$1" in synapse|dendrite) ;; *) echo "unknown homeserver '$1': use synapse or dendrite" >&2; exit 2;; esac
+
+# Run every test: unit tests, then end to end against real local Synapse and Dendrite, Ansible, just and SSH
 test: build
+    @# What the end-to-end tests run on: Debian packages (sshd, sudo, tc, PostgreSQL), and Dendrite, built with Go.
+    @scripts/install-test-deps
+    @scripts/install-dendrite
     cargo test --workspace --locked
     python -m pytest tests
 
@@ -67,3 +81,7 @@ lint: build
     cargo clippy --workspace --all-targets --locked -- -D warnings
     yamllint --strict .
     ansible-lint
+
+# Benchmark against a throwaway Synapse at bcrypt 12 and write docs/benchmarks.md (--with-10000: also 10,000 users)
+bench *args: build
+    scripts/bench "$@"

@@ -33,9 +33,33 @@ def forms(secret):
 
 
 def assert_no_secret(text, secrets):
-    for secret in secrets:
+    for secret in filter(None, secrets):
         for form in forms(secret):
             assert form not in text, f"a secret ({len(secret)} characters) appears in the output"
+
+
+def files_holding(directory, secrets):
+    """The files under `directory` that hold one of `secrets`, in any of its forms. Secrets of
+    fewer than 6 characters (`-x`) are left out: files of code hold them by chance."""
+    shapes = [form.encode() for secret in secrets if secret and len(secret) >= 6 for form in forms(secret)]
+    return sorted(
+        path
+        for path in Path(directory).rglob("*")
+        if path.is_file() and not path.is_symlink() and any(shape in path.read_bytes() for shape in shapes)
+    )
+
+
+#: Module parameters that hold secrets, also inside `users` items.
+SECRET_PARAMS = ("password", "registration_shared_secret", "admin_access_token", "mas_client_secret")
+
+
+def secrets_in(params):
+    """The secrets a module's parameters give it (long enough to be told from ordinary words)."""
+    found = [params.get(key) for key in SECRET_PARAMS]
+    users = params.get("users")
+    if isinstance(users, list):
+        found += [item.get("password") for item in users if isinstance(item, dict)]
+    return [value for value in found if isinstance(value, str) and len(value) >= 8]
 
 
 class Synapse:
@@ -54,6 +78,16 @@ class Synapse:
     @property
     def secrets(self):
         return [self.shared_secret, self.admin_token]
+
+    @property
+    def module_params(self):
+        """Module parameters that reach this server with both secrets."""
+        return {
+            "homeserver_url": self.url,
+            "server_name": self.server_name,
+            "registration_shared_secret_file": self.shared_secret_file,
+            "admin_access_token_file": self.admin_token_file,
+        }
 
     def request(self, method, path, body=None, token=None):
         data = None if body is None else json.dumps(body).encode()
@@ -143,50 +177,208 @@ class Run:
         return {k: int(v) for k, v in (item.split("=") for item in line.split(":", 1)[1].split())}
 
 
-@pytest.fixture
-def run(synapse, tmp_path):
-    """Runners for the three ways in: the module binary, `just`, `ansible-playbook`."""
+def make_runner(server, tmp_path):
+    """Runners for the three ways in (the module binary, `just`, `ansible-playbook`), aimed at
+    `server` (a started Synapse or Dendrite) and checking every output for its secrets."""
 
     class Runner:
-        def module(self, params, secrets=(), check_mode=False, diff=False):
-            args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff, _ansible_no_log=False)
-            path = tmp_path / f"args-{uuid.uuid4().hex}"
+        def module(self, params, secrets=(), check_mode=False, diff=False, keep_remote_files=False):
+            """Runs the module as Ansible does: the args file alone in the task's temporary folder
+            (kept afterwards, as with ANSIBLE_KEEP_REMOTE_FILES, when `keep_remote_files`). Besides
+            its output, checks that the module read the args file without changing it and left no
+            file of its own there or in $TMPDIR."""
+            task_dir = tmp_path / f"ansible-tmp-{uuid.uuid4().hex}"
+            tmpdir = tmp_path / f"tmpdir-{uuid.uuid4().hex}"
+            task_dir.mkdir()
+            tmpdir.mkdir()
+            args = dict(
+                params,
+                _ansible_check_mode=check_mode,
+                _ansible_diff=diff,
+                _ansible_no_log=False,
+                _ansible_keep_remote_files=keep_remote_files,
+                _ansible_tmpdir=str(task_dir),
+                _ansible_remote_tmp=str(tmp_path),
+            )
+            path = task_dir / "args"
             path.write_text(json.dumps(args))
-            proc = subprocess.run([BINARY, path], capture_output=True, text=True, timeout=120)
-            result = Run(proc, [*secrets, *synapse.secrets])
+            env = dict(os.environ, TMPDIR=str(tmpdir))
+            proc = subprocess.run([BINARY, path], capture_output=True, text=True, timeout=120, env=env)
+            all_secrets = [*secrets, *secrets_in(params), *server.secrets]
+            Run(proc, all_secrets)
             assert proc.stderr == "", proc.stderr
+            assert [p.name for p in task_dir.iterdir()] == ["args"], "the module left a file beside its args file"
+            assert json.loads(path.read_text()) == args, "the module changed its args file"
+            assert list(tmpdir.iterdir()) == [], "the module left a file in $TMPDIR"
             return json.loads(proc.stdout)
 
         def connection(self, **overrides):
-            """Module parameters that reach the local Synapse with both secrets."""
-            params = {
-                "homeserver_url": synapse.url,
-                "server_name": synapse.server_name,
-                "registration_shared_secret_file": synapse.shared_secret_file,
-                "admin_access_token_file": synapse.admin_token_file,
-                "wait_timeout": 5,
-            }
+            """Module parameters that reach the server with its secrets."""
+            params = dict(server.module_params, wait_timeout=5)
             params.update(overrides)
             return {k: v for k, v in params.items() if v is not None}
 
-        def just(self, *args, secrets=(), env=None):
-            full_env = dict(os.environ, MATRIX_USER_INVENTORY=synapse.inventory, **(env or {}))
-            full_env["PATH"] = f"{VENV_BIN}:{full_env['PATH']}"
+        def cli(self, *args, secrets=(), env=None, stdin="", timeout=120):
+            """The binary as a command-line tool, with no MATRIX_USER_* variable and no config file
+            but those given (HOME and XDG_CONFIG_HOME point into the test's own directory)."""
+            home = tmp_path / "home"
+            tmpdir = tmp_path / f"tmpdir-{uuid.uuid4().hex}"
+            tmpdir.mkdir()
+            full_env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_USER_")}
+            full_env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), TMPDIR=str(tmpdir), **(env or {}))
             proc = subprocess.run(
-                [VENV_BIN / "just", *args], cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300
+                [BINARY, *map(str, args)], env=full_env, input=stdin, capture_output=True, text=True, timeout=timeout
             )
-            return Run(proc, [*secrets, *synapse.secrets])
+            result = Run(proc, [*secrets, *server.secrets])
+            assert list(tmpdir.iterdir()) == [], "the command-line tool left a file in $TMPDIR"
+            return result
 
-        def playbook(self, *args, secrets=()):
-            env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")
-            proc = subprocess.run(
-                [VENV_BIN / "ansible-playbook", "-i", synapse.inventory, "setup.yml", *args],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            return Run(proc, [*secrets, *synapse.secrets])
+        def cli_connection(self):
+            """Command-line flags that reach the server with its secrets."""
+            return [
+                f"--homeserver-url={server.url}",
+                f"--server-name={server.server_name}",
+                f"--registration-shared-secret-file={server.shared_secret_file}",
+                f"--admin-access-token-file={server.admin_token_file}",
+                "--wait-timeout=5",
+            ]
+
+        def just(self, *args, secrets=(), env=None):
+            full_env = dict(os.environ, MATRIX_USER_INVENTORY=server.inventory)
+            full_env["PATH"] = f"{VENV_BIN}:{full_env['PATH']}"
+            return self._ansible([VENV_BIN / "just", *args], full_env, env, secrets)
+
+        def playbook(self, *args, secrets=(), env=None):
+            full_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")
+            command = [VENV_BIN / "ansible-playbook", "-i", server.inventory, "setup.yml", *args]
+            return self._ansible(command, full_env, env, secrets)
+
+        def _ansible(self, command, full_env, env, secrets):
+            """Runs Ansible (directly or through `just`) keeping its remote files
+            (ANSIBLE_KEEP_REMOTE_FILES) in folders of the test's own, then checks them: only
+            Ansible's own args files may hold a secret, and no temporary file of the controller
+            (just's extra-vars file, Ansible's local temp) may outlive the run with one."""
+            places = {
+                name: tmp_path / f"{name.lower()}-{uuid.uuid4().hex}"
+                for name in ("TMPDIR", "ANSIBLE_LOCAL_TEMP", "ANSIBLE_REMOTE_TMP")
+            }
+            for name, folder in places.items():
+                folder.mkdir()
+                full_env[name] = str(folder)
+            full_env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
+            full_env.update(env or {})
+            proc = subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300)
+            all_secrets = [*secrets, *server.secrets]
+            result = Run(proc, all_secrets)
+            for name, folder in places.items():
+                holding = files_holding(folder, all_secrets)
+                if name == "ANSIBLE_REMOTE_TMP":
+                    holding = [path for path in holding if path.name != "args"]
+                assert holding == [], f"files in {name} hold a secret: {[str(p) for p in holding]}"
+            result.remote_tmp = places["ANSIBLE_REMOTE_TMP"]
+            return result
 
     return Runner()
+
+
+@pytest.fixture
+def run(synapse, tmp_path):
+    """Runners aimed at the local Synapse."""
+    return make_runner(synapse, tmp_path)
+
+
+def start_script(script, args, env):
+    """Runs one of scripts/local-* and returns its exported variables."""
+    out = subprocess.run([REPO / "scripts" / script, *args], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return {
+        key: shlex.split(value)[0]
+        for key, value in (
+            line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines() if line.startswith("export ")
+        )
+    }
+
+
+class Dendrite:
+    """A local Dendrite, seen as its operator would check it (over HTTP, as Dendrite offers)."""
+
+    def __init__(self, env):
+        self.url = env["MATRIX_USER_TEST_HOMESERVER_URL"]
+        self.server_name = env["MATRIX_USER_TEST_SERVER_NAME"]
+        self.shared_secret_file = env["MATRIX_USER_TEST_SHARED_SECRET_FILE"]
+        self.admin_token_file = env["MATRIX_USER_TEST_ADMIN_TOKEN_FILE"]
+        self.inventory = env["MATRIX_USER_TEST_INVENTORY"]
+        self.database = Path(env["MATRIX_USER_TEST_DENDRITE_DATABASE_FILE"]).read_text().strip()
+        self.shared_secret = Path(self.shared_secret_file).read_text().strip()
+        self.admin_token = Path(self.admin_token_file).read_text().strip()
+
+    request = Synapse.request
+    user_id = Synapse.user_id
+    can_log_in = Synapse.can_log_in
+
+    @property
+    def secrets(self):
+        secrets = [self.shared_secret, self.admin_token]
+        if "://" in self.database:
+            secrets.append(self.database)
+            secrets.append(urllib.parse.urlsplit(self.database).password)
+        return secrets
+
+    @property
+    def module_params(self):
+        return {
+            "backend": "dendrite",
+            "homeserver_url": self.url,
+            "server_name": self.server_name,
+            "registration_shared_secret_file": self.shared_secret_file,
+            "admin_access_token_file": self.admin_token_file,
+            "dendrite_database": self.database,
+        }
+
+    def exists(self, localpart):
+        status, body = self.request("GET", "/_matrix/client/v3/register/available?username=" + localpart)
+        assert status in (200, 400), body
+        return status == 400 and body.get("errcode") == "M_USER_IN_USE"
+
+    def is_admin(self, localpart, password):
+        """Whether the user's own session may use Dendrite's admin API (403: not an admin)."""
+        status, body = self.request(
+            "POST",
+            "/_matrix/client/v3/login",
+            {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": password},
+        )
+        assert status == 200, body
+        token = body["access_token"]
+        try:
+            status, _ = self.request("GET", "/_dendrite/admin/registrationTokens", token=token)
+            assert status in (200, 403)
+            return status == 200
+        finally:
+            self.request("POST", "/_matrix/client/v3/logout", {}, token=token)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def dendrite(request):
+    """A throwaway Dendrite on SQLite, then one on PostgreSQL."""
+    workdir = Path(tempfile.mkdtemp(prefix="matrix-user-dendrite-"))
+    workdir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
+    env = dict(os.environ, MATRIX_USER_DENDRITE_PORT=str(free_port()), MATRIX_USER_SERVER_NAME="example.com")
+    started = []
+    if request.param == "postgres":
+        env["MATRIX_USER_POSTGRES_PORT"] = str(free_port())
+        postgres = start_script("local-postgres", ["start", workdir / "postgres"], env)
+        started.append(("local-postgres", workdir / "postgres"))
+        env["MATRIX_USER_DENDRITE_DATABASE"] = Path(postgres["MATRIX_USER_TEST_POSTGRES_URL_FILE"]).read_text().strip()
+    try:
+        exports = start_script("local-dendrite", ["start", workdir / "dendrite"], env)
+        started.append(("local-dendrite", workdir / "dendrite"))
+        yield Dendrite(exports)
+    finally:
+        for script, folder in reversed(started):
+            subprocess.run([REPO / "scripts" / script, "stop", folder], env=env, capture_output=True)
+
+
+@pytest.fixture
+def run_dendrite(dendrite, tmp_path):
+    """Runners aimed at the local Dendrite."""
+    return make_runner(dendrite, tmp_path)

@@ -23,7 +23,8 @@ def documented_options():
 
 def accepted_options(tmp_path):
     args = tmp_path / "args"
-    args.write_text(json.dumps({"username": "x", "password": "docs-test-password", "no_such_option": 1}))
+    params = {"username": "x", "password": "docs-test-password", "no_such_option": 1}
+    args.write_text(json.dumps({**params, "_ansible_check_mode": True}))
     out = subprocess.run([BINARY, args], capture_output=True, text=True)
     msg = json.loads(out.stdout)["msg"]
     supported = re.search(r"supported: (.*)$", msg).group(1)

@@ -156,6 +156,8 @@ def test_bad_input_names_the_field_and_changes_nothing(synapse, run, name, param
 
 
 def test_args_file_that_is_not_an_object(run, tmp_path):
+    """Module mode needs what Ansible always writes: a JSON object with `_ansible_*` keys. Any other
+    lone file is refused as a usage error (exit 2), never run as module arguments."""
     import json
     import subprocess
 
@@ -164,8 +166,13 @@ def test_args_file_that_is_not_an_object(run, tmp_path):
     path = tmp_path / "args"
     path.write_text("[1, 2]")
     out = subprocess.run([BINARY, path], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "not an Ansible args file" in out.stderr and f"matrix-user ensure {path}" in out.stderr
+
+    path.write_text(json.dumps({"_ansible_check_mode": True, "users": 3}))
+    out = subprocess.run([BINARY, path], capture_output=True, text=True)
     result = json.loads(out.stdout)
-    assert result["failed"] is True and "must be a JSON object" in result["msg"]
+    assert result["failed"] is True and "parameter `users`: expected a list" in result["msg"]
     assert out.returncode == 1
 
 
@@ -218,3 +225,24 @@ def test_waits_for_a_homeserver_that_is_still_starting(synapse, run, name):
         stop.set()
         thread.join()
     assert synapse.can_log_in(name, password)
+
+
+def test_simultaneous_runs_for_one_new_user_create_it_once(synapse, run, name, tmp_path):
+    """8 runs at once: exactly one creates the user, all succeed, the account is as asked."""
+    import json
+    import subprocess
+
+    from conftest import BINARY, assert_no_secret
+
+    password = "race-Password-10"
+    args = tmp_path / "race-args"
+    args.write_text(json.dumps(dict(run.connection(username=name, password=password, admin=True), _ansible_check_mode=False)))
+    procs = [subprocess.Popen([BINARY, args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert_no_secret(out + err, [password, *synapse.secrets])
+        results.append(json.loads(out))
+    assert [r.get("failed", False) for r in results] == [False] * 8, [r["msg"] for r in results]
+    assert sum(r["created"] for r in results) == 1, [r["msg"] for r in results]
+    assert synapse.is_admin(name) and synapse.can_log_in(name, password)

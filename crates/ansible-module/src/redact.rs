@@ -3,6 +3,10 @@
 //! A binary module has no argument spec on the controller, so Ansible cannot mask its `no_log`
 //! parameters: the module must do it itself, everywhere in its result.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value;
 
 /// What Ansible puts in place of a `no_log` parameter's value.
@@ -13,9 +17,14 @@ const MASK: &str = "********";
 
 /// Replaces every known secret in a JSON value: a string that is a secret becomes
 /// [`NO_LOG_VALUE`], a secret inside a longer string becomes `********`, as Ansible does.
+///
+/// All secrets are searched for at once (Aho-Corasick), so a run over thousands of users, each
+/// with a password, costs one pass over the output, not one pass per secret.
 #[derive(Debug, Default, Clone)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    secrets: HashSet<String>,
+    /// Built on first use after the last `add`.
+    matcher: OnceLock<AhoCorasick>,
 }
 
 impl Redactor {
@@ -37,13 +46,8 @@ impl Redactor {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        for form in [secret.to_string(), json_inner, url] {
-            if !self.secrets.contains(&form) {
-                self.secrets.push(form);
-            }
-        }
-        // Longest first, so a secret that contains another is masked whole.
-        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.secrets.extend([secret.to_string(), json_inner, url]);
+        self.matcher = OnceLock::new();
     }
 
     /// Masks secrets in every string of `value`, keys included.
@@ -65,14 +69,27 @@ impl Redactor {
 
     /// Masks secrets in a piece of text.
     pub fn redact_str(&self, text: &mut String) {
-        if self.secrets.iter().any(|s| s == text) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        if self.secrets.contains(text.as_str()) {
             *text = NO_LOG_VALUE.to_string();
             return;
         }
-        for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                *text = text.replace(secret.as_str(), MASK);
-            }
+        let matcher = self.matcher.get_or_init(|| {
+            // Longest match first, so a secret that contains another is masked whole.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&self.secrets)
+                .expect("secrets are plain strings")
+        });
+        if matcher.is_match(text.as_str()) {
+            let mut masked = String::with_capacity(text.len());
+            matcher.replace_all_with(text, &mut masked, |_, _, out| {
+                out.push_str(MASK);
+                true
+            });
+            *text = masked;
         }
     }
 }

@@ -51,20 +51,38 @@ impl ModuleResult {
         self.fields.get("failed") == Some(&Value::Bool(true))
     }
 
-    /// The result as JSON, secrets masked.
+    /// The result as JSON, secrets masked: in every value, and in the keys of `invocation` (the
+    /// task's parameter names). The module's own keys are left as they are, as Ansible's
+    /// `remove_values` leaves them, so that no secret, however short, can disguise `failed` or
+    /// `changed` as a key Ansible does not read.
     pub fn to_value(&self, redactor: &Redactor) -> Value {
         let mut fields = self.fields.clone();
         if !self.warnings.is_empty() {
             fields.insert("warnings".into(), json!(self.warnings));
         }
-        let mut value = Value::Object(fields);
-        redactor.redact(&mut value);
-        value
+        for (key, value) in fields.iter_mut() {
+            if key == "invocation" {
+                redactor.redact(value);
+            } else {
+                redact_values(redactor, value);
+            }
+        }
+        Value::Object(fields)
     }
 
     /// The line to print on stdout.
     pub fn to_json(&self, redactor: &Redactor) -> String {
         self.to_value(redactor).to_string()
+    }
+}
+
+/// Masks secrets in every string value of `value`, leaving its keys alone.
+fn redact_values(redactor: &Redactor, value: &mut Value) {
+    match value {
+        Value::String(s) => redactor.redact_str(s),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_values(redactor, v)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_values(redactor, v)),
+        _ => {}
     }
 }
 
@@ -84,5 +102,20 @@ mod tests {
         assert_eq!(v["msg"], json!("no good: ********"));
         assert_eq!(v["warnings"], json!(["careful"]));
         assert!(r.is_failed());
+    }
+
+    #[test]
+    fn a_short_secret_leaves_the_module_keys_alone() {
+        let mut r = ModuleResult::failed("it failed");
+        r.set("users", json!([{"failed": true, "changed": false, "msg": "fail"}]));
+        r.set_invocation(json!({"password": "x", "fail": 1}).as_object().unwrap().clone());
+        let mut red = Redactor::new();
+        red.add("fail");
+        let v = r.to_value(&red);
+        assert_eq!(v["failed"], json!(true));
+        assert_eq!(v["changed"], json!(false));
+        assert_eq!(v["msg"], json!("it ********ed"));
+        assert_eq!(v["users"], json!([{"failed": true, "changed": false, "msg": crate::NO_LOG_VALUE}]));
+        assert_eq!(v["invocation"]["module_args"][crate::NO_LOG_VALUE], json!(1));
     }
 }

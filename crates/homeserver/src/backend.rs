@@ -16,15 +16,17 @@ pub enum Lookup {
 /// An existing account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Account {
-    pub admin: bool,
+    /// `None` when this backend cannot see the flag (it then logs in as the user to find out).
+    pub admin: Option<bool>,
     pub deactivated: bool,
 }
 
 /// A successful password login, already logged out again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {
-    /// Whether the account is a server admin, as its own session sees it.
-    pub admin: bool,
+    /// Whether the account is a server admin, as its own session sees it; `None` where a
+    /// session cannot tell (the backend then looks the flag up itself).
+    pub admin: Option<bool>,
 }
 
 /// What a new account is made with.
@@ -42,6 +44,8 @@ pub enum Operation {
     Create,
     SetAdmin,
     SetPassword,
+    /// Adding a verified email address.
+    AddEmail,
 }
 
 /// A homeserver's user store. Implementations only talk to their server; deciding what to do is
@@ -54,6 +58,12 @@ pub trait Backend {
 
     /// The names this server registers.
     fn rules(&self) -> UserIdRules;
+
+    /// Why the server would refuse this password, checked before any request.
+    fn password_problem(&self, password: &Secret) -> Option<String> {
+        let _ = password;
+        None
+    }
 
     /// The parameter this backend lacks for `operation`, if any, so that a plan that cannot be
     /// carried out fails before anything is changed.
@@ -78,4 +88,17 @@ pub trait Backend {
     async fn set_admin(&self, user: &UserId, admin: bool) -> Result<(), Error>;
 
     async fn set_password(&self, user: &UserId, password: &Secret) -> Result<(), Error>;
+
+    /// Whether the account has this email address. Only backends without
+    /// `missing_for(AddEmail)` are asked.
+    async fn has_email(&self, user: &UserId, email: &str) -> Result<bool, Error> {
+        let _ = (user, email);
+        Ok(false)
+    }
+
+    /// Adds a verified email address to the account.
+    async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
+        let _ = email;
+        Err(Error::NeedsParameter { action: format!("adding an email address to {user}"), parameter: "backend: mas" })
+    }
 }

@@ -13,11 +13,22 @@ pub enum Error {
     #[error("{action}: the homeserver rate-limited the request and asked to wait {wait_ms} ms, longer than wait_timeout allows; try again later")]
     RateLimited { action: String, wait_ms: u64 },
 
-    #[error("{action}: the connection broke before the homeserver answered ({cause})")]
+    #[error("{action}: the homeserver's answer was lost ({cause}); run again: a new run sees what was done and finishes the rest")]
     Interrupted { action: String, cause: String },
+
+    #[error("cannot connect to {url} over HTTPS: {cause}; {hint}")]
+    Tls { url: String, cause: String, hint: &'static str },
 
     #[error("{action}: HTTP {status}{}: {message}{}", errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Refused { action: String, status: u16, errcode: Option<String>, message: String, hint: Option<String> },
+
+    #[error("{action}: {message} (check dendrite_database)")]
+    Database { action: String, message: String },
+
+    #[error(
+        "{user_id} was created, but finishing it failed: {cause}; fix that and run again with update_password: always"
+    )]
+    HalfDone { user_id: String, cause: String },
 
     #[error("{user_id} already exists")]
     AlreadyExists { user_id: String },

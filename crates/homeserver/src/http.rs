@@ -41,7 +41,9 @@ impl Reply {
         self.body.get("errcode").and_then(Value::as_str)
     }
 
-    /// The server's own words: Matrix `error`, Dendrite's `message`, or the raw body.
+    /// The server's own words: Matrix `error`, Dendrite's `message`, or the start of a text body.
+    /// Other JSON is never quoted: a proxy or server that echoes the request
+    /// would echo a password, and a quote cut short would hold a piece of it that no mask knows.
     pub fn message(&self) -> String {
         for key in ["error", "message"] {
             if let Some(m) = self.body.get(key).and_then(Value::as_str) {
@@ -50,8 +52,8 @@ impl Reply {
         }
         match &self.body {
             Value::Null => "(empty body)".to_string(),
-            Value::String(s) => s.chars().take(200).collect(),
-            other => other.to_string().chars().take(200).collect(),
+            Value::String(s) => start_of(s, 200),
+            _ => "(JSON without an error message)".to_string(),
         }
     }
 
@@ -71,16 +73,97 @@ impl Reply {
     }
 }
 
+/// The first `max` characters of `text`, ending at a word boundary when cut (a word cut in two
+/// might be part of a secret, which could no longer be recognised and masked).
+fn start_of(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    match cut.rfind(char::is_whitespace) {
+        Some(end) => format!("{}…", cut[..end].trim_end()),
+        None => "…".to_string(),
+    }
+}
+
 /// One request. `action` describes it for error messages (for example "looking up @john:example.com").
 pub struct Request<'a> {
-    pub method: Method,
-    pub path: String,
-    pub token: Option<&'a Secret>,
-    pub body: Option<Value>,
-    pub action: String,
-    /// Whether sending it twice does no harm. A request that is not is never re-sent once it may
-    /// have reached the server; the caller gets [`Error::Interrupted`] and decides.
-    pub idempotent: bool,
+    method: Method,
+    path: String,
+    action: String,
+    auth: Auth<'a>,
+    body: Body,
+    idempotent: bool,
+}
+
+enum Auth<'a> {
+    None,
+    Bearer(&'a Secret),
+    Basic(&'a str, &'a Secret),
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+impl<'a> Request<'a> {
+    pub fn new(method: Method, path: impl Into<String>, action: impl Into<String>) -> Request<'a> {
+        Request {
+            method,
+            path: path.into(),
+            action: action.into(),
+            auth: Auth::None,
+            body: Body::None,
+            idempotent: true,
+        }
+    }
+
+    pub fn get(path: impl Into<String>, action: impl Into<String>) -> Request<'a> {
+        Request::new(Method::GET, path, action)
+    }
+
+    pub fn post(path: impl Into<String>, action: impl Into<String>) -> Request<'a> {
+        Request::new(Method::POST, path, action)
+    }
+
+    pub fn put(path: impl Into<String>, action: impl Into<String>) -> Request<'a> {
+        Request::new(Method::PUT, path, action)
+    }
+
+    /// `Authorization: Bearer`, when there is a token.
+    pub fn bearer(mut self, token: Option<&'a Secret>) -> Request<'a> {
+        if let Some(token) = token {
+            self.auth = Auth::Bearer(token);
+        }
+        self
+    }
+
+    /// HTTP Basic authentication, as OAuth2's `client_secret_basic`.
+    pub fn basic(mut self, user: &'a str, secret: &'a Secret) -> Request<'a> {
+        self.auth = Auth::Basic(user, secret);
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Request<'a> {
+        self.body = Body::Json(body);
+        self
+    }
+
+    /// A form-encoded body.
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Request<'a> {
+        self.body = Body::Form(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        self
+    }
+
+    /// Marks a request that must not be sent twice: once it may have reached the server, it is
+    /// not re-sent; the caller gets [`Error::Interrupted`] and decides.
+    pub fn once(mut self) -> Request<'a> {
+        self.idempotent = false;
+        self
+    }
 }
 
 impl Http {
@@ -88,9 +171,11 @@ impl Http {
         let mut builder = reqwest::Client::builder()
             .timeout(transport.timeout)
             .user_agent(concat!("matrix-user/", env!("CARGO_PKG_VERSION")))
+            // A redirect could carry the password or a token to another server: none is followed.
+            .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(!transport.validate_certs);
         if let Some(path) = &transport.ca_path {
-            let pem = std::fs::read(path).map_err(|e| format!("cannot read ca_path {}: {e}", path.display()))?;
+            let pem = read_ca(path).map_err(|e| format!("cannot read ca_path {}: {e}", path.display()))?;
             let cert = reqwest::Certificate::from_pem(&pem)
                 .map_err(|e| format!("ca_path {} is not a PEM certificate: {e}", path.display()))?;
             builder = builder.add_root_certificate(cert);
@@ -141,8 +226,33 @@ impl Http {
                     pause
                 }
                 Ok(reply) => return Ok(reply),
+                // A read that took too long changed nothing: it fails now. A write may have been
+                // done all the same: one that must not go twice is the caller's to settle
+                // (`Interrupted`); any other is sent again, which settles it, while wait_timeout
+                // allows.
                 Err(e) if e.is_timeout() => {
-                    return Err(Error::TimedOut { action: request.action, secs: self.transport.timeout.as_secs_f64() })
+                    let secs = self.transport.timeout.as_secs_f64();
+                    if request.method == Method::GET || Instant::now() + pause > deadline {
+                        return Err(Error::TimedOut { action: request.action, secs });
+                    }
+                    if !request.idempotent {
+                        return Err(Error::Interrupted {
+                            action: request.action,
+                            cause: format!("no answer within {secs} s (timeout)"),
+                        });
+                    }
+                    pause
+                }
+                // Waiting does not mend a certificate that is not trusted, or a server that does
+                // not speak TLS: that fails at once.
+                Err(e) if e.is_connect() && is_tls_failure(&e) => {
+                    let cause = describe(&e);
+                    let hint = if cause.contains("certificate") || cause.contains("Certificate") {
+                        "if a CA of your own signed the homeserver's certificate, set ca_path to that CA's certificate (PEM file); validate_certs: false skips the check, which lets anyone on the way pose as the homeserver"
+                    } else {
+                        "check that the homeserver speaks HTTPS at that address; if it speaks plain HTTP, use an http:// URL"
+                    };
+                    return Err(Error::Tls { url: self.transport.base_url.clone(), cause, hint });
                 }
                 Err(e) if e.is_connect() => {
                     if Instant::now() + pause > deadline {
@@ -168,27 +278,40 @@ impl Http {
 
     async fn send_once(&self, url: &str, request: &Request<'_>) -> Result<Reply, reqwest::Error> {
         let mut builder = self.client.request(request.method.clone(), url);
-        if let Some(token) = request.token {
-            builder = builder.bearer_auth(token.expose());
-        }
-        if let Some(body) = &request.body {
-            builder = builder.json(body);
-        }
+        builder = match request.auth {
+            Auth::None => builder,
+            Auth::Bearer(token) => builder.bearer_auth(token.expose()),
+            Auth::Basic(user, secret) => builder.basic_auth(user, Some(secret.expose())),
+        };
+        builder = match &request.body {
+            Body::None => builder,
+            Body::Json(body) => builder.json(body),
+            Body::Form(fields) => builder.form(fields),
+        };
         let response = builder.send().await?;
         let status = response.status().as_u16();
-        let header_wait = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header_wait = header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok());
+        let location = header(reqwest::header::LOCATION);
         let text = response.text().await?;
         let mut body = if text.trim().is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        if let (Some(secs), Value::Object(map)) = (header_wait, &mut body) {
-            map.entry("retry_after_ms").or_insert((secs * 1000).into());
+        if let Some(secs) = header_wait {
+            if body.is_null() {
+                body = Value::Object(Default::default());
+            }
+            if let Value::Object(map) = &mut body {
+                map.entry("retry_after_ms").or_insert((secs * 1000).into());
+            }
+        }
+        if (300..400).contains(&status) {
+            let to = location.map_or_else(|| "elsewhere".to_string(), |l| format!("to {l}"));
+            body = serde_json::json!({"error": format!(
+                "the homeserver redirects {to}; redirects are not followed (one could carry the password or a token to another server): set the URL to where it leads"
+            )});
         }
         Ok(Reply { status, body })
     }
@@ -196,6 +319,34 @@ impl Http {
 
 fn retry_after_ms(reply: &Reply) -> Option<u64> {
     reply.body.get("retry_after_ms").and_then(Value::as_u64)
+}
+
+/// The most a `ca_path` file may hold: a CA bundle is a few hundred KiB; `/dev/zero` must fail,
+/// not fill the memory.
+const CA_FILE_MAX: u64 = 4 * 1024 * 1024;
+
+fn read_ca(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)?.take(CA_FILE_MAX + 1).read_to_end(&mut pem)?;
+    if pem.len() as u64 > CA_FILE_MAX {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "larger than 4 MiB: not a CA certificate"));
+    }
+    Ok(pem)
+}
+
+/// Whether a connection failed in its TLS handshake: rustls reports its errors (an untrusted
+/// certificate, a name that does not match, a server that does not speak TLS) as `InvalidData`
+/// I/O errors, which the connector wraps in an I/O error of its own.
+fn is_tls_failure(error: &reqwest::Error) -> bool {
+    fn invalid_data(error: &(dyn std::error::Error + 'static)) -> bool {
+        match error.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::InvalidData => true,
+            Some(io) => io.get_ref().is_some_and(|inner| invalid_data(inner)),
+            None => error.source().is_some_and(invalid_data),
+        }
+    }
+    std::error::Error::source(error).is_some_and(invalid_data)
 }
 
 /// The innermost cause of a transport error, which is the one that says what happened

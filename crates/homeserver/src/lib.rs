@@ -2,12 +2,17 @@
 //!
 //! [`Backend`] is what the reconcile step needs from a homeserver: look a user up, log in as one,
 //! create one, change its admin flag or password. Each homeserver implements it with its own APIs
-//! ([`synapse::Synapse`]), and [`Server`] is whichever one the configuration names; [`Http`] is the transport they share, with the waits and retries a
+//! ([`synapse::Synapse`], [`dendrite::Dendrite`], [`mas::Mas`]), and [`Server`] is whichever one the configuration names; [`Http`] is the transport they share, with the waits and retries a
 //! starting or busy server calls for.
 
 mod backend;
+mod client;
+pub mod dendrite;
 mod error;
+#[cfg(test)]
+mod hostile_input;
 mod http;
+pub mod mas;
 mod secret;
 mod server;
 pub mod shared_secret;

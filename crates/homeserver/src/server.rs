@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 
 use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
+use crate::dendrite::Dendrite;
+use crate::mas::Mas;
 use crate::synapse::Synapse;
 use crate::{Error, Secret, UserId, UserIdRules};
 
@@ -10,6 +12,9 @@ use crate::{Error, Secret, UserId, UserIdRules};
 #[derive(Debug)]
 pub enum Server {
     Synapse(Synapse),
+    /// Boxed: its database connection makes it much larger than the others.
+    Dendrite(Box<Dendrite>),
+    Mas(Mas),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -17,6 +22,8 @@ macro_rules! each {
     ($self:ident, $b:ident => $call:expr) => {
         match $self {
             Server::Synapse($b) => $call,
+            Server::Dendrite($b) => $call,
+            Server::Mas($b) => $call,
         }
     };
 }
@@ -28,6 +35,10 @@ impl Backend for Server {
 
     fn rules(&self) -> UserIdRules {
         each!(self, b => b.rules())
+    }
+
+    fn password_problem(&self, password: &Secret) -> Option<String> {
+        each!(self, b => b.password_problem(password))
     }
 
     fn missing_for(&self, operation: Operation) -> Option<&'static str> {
@@ -56,5 +67,13 @@ impl Backend for Server {
 
     async fn set_password(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
         each!(self, b => b.set_password(user, password).await)
+    }
+
+    async fn has_email(&self, user: &UserId, email: &str) -> Result<bool, Error> {
+        each!(self, b => b.has_email(user, email).await)
+    }
+
+    async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
+        each!(self, b => b.add_email(user, email).await)
     }
 }

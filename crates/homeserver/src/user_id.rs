@@ -14,6 +14,8 @@ pub struct UserIdRules {
 impl UserIdRules {
     /// Synapse: the spec's 255 bytes, no all-digit names.
     pub const SYNAPSE: UserIdRules = UserIdRules { max_len: 255, all_digits_allowed: false };
+    /// Dendrite: one byte less than the spec allows.
+    pub const DENDRITE: UserIdRules = UserIdRules { max_len: 254, all_digits_allowed: true };
 }
 
 /// A user on one homeserver.

@@ -1,50 +1,73 @@
 //! `matrix-user`: creates Matrix accounts and manages their admin rights.
 //!
 //! Run by Ansible with one argument, the path of a JSON args file, it is the `matrix_user`
-//! module. The logic lives in the `homeserver` and `reconcile` crates; this binary only reads
-//! parameters, picks a backend and prints the result.
+//! module; with anything else it is the command-line tool (`cli`). Both read the same
+//! parameters and give the same result; the logic lives in the `homeserver` and `reconcile`
+//! crates.
 
+mod cli;
+mod config;
+#[cfg(test)]
+mod hostile_input;
 mod module;
 mod settings;
 
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-matrix-user: create Matrix homeserver accounts and manage their admin rights
-
-Usage:
-  matrix-user <args.json>   run as the Ansible module `matrix_user` (Ansible calls it this way)
-  matrix-user --help        show this help
-  matrix-user --version     show the version
-
-As an Ansible module it reads the JSON args file Ansible writes and prints one JSON result.
-Documentation: the module's options are shown by `ansible-doc -M roles/matrix_user/library matrix_user`.
-";
-
 /// Runs async work on one thread: the work is waiting on the homeserver, not computing.
-fn block_on<T>(work: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
-    tokio::runtime::Builder::new_current_thread()
+fn block_on<F: std::future::Future>(work: F) -> Result<F::Output, String> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?
-        .block_on(work)
+        .block_on(work))
 }
 
 fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match args.as_slice() {
-        [flag] if flag == "--help" || flag == "-h" => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        [flag] if flag == "--version" || flag == "-V" => {
-            println!("matrix-user {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        [path] if !path.to_string_lossy().starts_with('-') => module::run(std::path::Path::new(path)),
-        _ => {
-            eprint!("{USAGE}");
-            ExitCode::from(2)
-        }
+        [path] if is_ansible_args_file(Path::new(path)) => module::run(Path::new(path)),
+        // The role's matrix_user_exec with pipelining on: the args JSON comes on stdin, read once.
+        [path] if path == "/dev/stdin" => module::run(Path::new(path)),
+        _ => cli::main(args),
+    }
+}
+
+/// Module mode: the one argument is a file holding a JSON object with at least one `_ansible_*`
+/// key, which Ansible always writes. Anything else (a users file, a config file, a typo) is the
+/// command-line tool's to refuse, never run as module arguments.
+fn is_ansible_args_file(path: &Path) -> bool {
+    if path.as_os_str().to_string_lossy().starts_with('-') || !path.is_file() {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(map)) => map.keys().any(|key| key.starts_with("_ansible_")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_mode_needs_a_json_object_with_ansible_keys() {
+        let dir = std::env::temp_dir().join(format!("matrix-user-main-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        assert!(is_ansible_args_file(&file("args", r#"{"username": "a", "_ansible_check_mode": false}"#)));
+        assert!(!is_ansible_args_file(&file("users.json", r#"{"users": [{"username": "a"}]}"#)));
+        assert!(!is_ansible_args_file(&file("list.json", r#"[{"_ansible_check_mode": false}]"#)));
+        assert!(!is_ansible_args_file(&file("users.yaml", "users:\n  - username: a\n")));
+        assert!(!is_ansible_args_file(&dir.join("missing")));
+        assert!(!is_ansible_args_file(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

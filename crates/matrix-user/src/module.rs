@@ -1,11 +1,15 @@
 //! The Ansible module `matrix_user`: args file in, one JSON result out.
+//!
+//! [`execute`] is the module's logic on a parameter map, however it was given: the module reads it
+//! from Ansible's args file, the command-line tool (`cli`) builds it from flags, environment and
+//! files. Both get the same result object.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
-use homeserver::{Backend, Secret, UserId};
+use homeserver::{Backend, Secret, UserId, UserIdError};
 use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
@@ -26,6 +30,7 @@ pub struct UserParams {
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
     pub displayname: Option<String>,
+    pub email: Option<String>,
 }
 
 impl UserParams {
@@ -54,7 +59,13 @@ impl UserParams {
         let update_password = take_update_password(params)?.unwrap_or(default_update);
         params.take_choice("state", &["present"])?;
         let displayname = params.take_str("displayname")?;
-        Ok(UserParams { username, password: Secret::new(password), admin, update_password, displayname })
+        let email = params.take_str("email")?.filter(|s| !s.is_empty());
+        if email.as_deref().is_some_and(|e| {
+            e.contains(char::is_whitespace) || e.split_once('@').is_none_or(|(l, d)| l.is_empty() || d.is_empty())
+        }) {
+            return Err(params.invalid("email", "must be an email address such as john@example.com"));
+        }
+        Ok(UserParams { username, password: Secret::new(password), admin, update_password, displayname, email })
     }
 
     pub fn wanted(&self) -> Wanted<'_> {
@@ -63,14 +74,79 @@ impl UserParams {
             admin: self.admin,
             update_password: self.update_password,
             displayname: self.displayname.as_deref(),
+            email: self.email.as_deref(),
         }
     }
 
     /// The user ID on this backend's server, or why the username cannot be one.
-    pub fn user_id<B: Backend>(&self, backend: &B, field: &str) -> Result<UserId, String> {
-        UserId::parse(&self.username, backend.server_name(), &backend.rules())
-            .map_err(|e| format!("parameter `{field}` ({:?}): {e}", self.username))
+    pub fn user_id<B: Backend>(&self, backend: &B, field: &str) -> Result<UserId, UsernameError> {
+        UserId::parse(&self.username, backend.server_name(), &backend.rules()).map_err(|error| UsernameError {
+            field: field.to_string(),
+            given: self.username.clone(),
+            error,
+        })
     }
+}
+
+/// A username the homeserver would not register.
+#[derive(Debug, Clone)]
+pub struct UsernameError {
+    /// The parameter that held it (`username`, `users[3].username`).
+    pub field: String,
+    pub given: String,
+    pub error: UserIdError,
+}
+
+impl std::fmt::Display for UsernameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "parameter `{}` ({:?}): {}", self.field, self.given, self.error)
+    }
+}
+
+/// Why a run failed as a whole, instead of giving a result per user.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// A parameter was refused: nothing was sent to the homeserver.
+    Param(ParamError),
+    /// The one username is not one the homeserver would register: nothing was written.
+    Username(UsernameError),
+    /// Reaching the homeserver, looking the user up or changing it failed.
+    Run(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Param(e) => e.fmt(f),
+            Failure::Username(e) => e.fmt(f),
+            Failure::Run(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl From<ParamError> for Failure {
+    fn from(e: ParamError) -> Failure {
+        Failure::Param(e)
+    }
+}
+
+/// One user's part of a run: what happened, or why it failed (the message names the user).
+#[derive(Debug, Clone)]
+pub struct UserRun {
+    /// The username as given.
+    pub username: Option<String>,
+    pub outcome: Result<Outcome, String>,
+}
+
+/// A whole run: the module's result object and, for text output, each user's outcome.
+#[derive(Debug)]
+pub struct Execution {
+    /// The module's result, `invocation` included, exactly as the module prints it.
+    pub result: ModuleResult,
+    /// In the order given; empty when the run failed as a whole.
+    pub users: Vec<UserRun>,
+    /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
+    pub failure: Option<Failure>,
 }
 
 fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
@@ -122,7 +198,7 @@ impl Request {
 pub fn run(path: &Path) -> ExitCode {
     let mut redactor = Redactor::new();
     let result = match Args::from_file(path) {
-        Ok(args) => execute(args, &mut redactor),
+        Ok(args) => execute(args.params, args.internal.check_mode, args.internal.diff, &mut redactor).result,
         Err(e) => ModuleResult::failed(e.to_string()),
     };
     println!("{}", result.to_json(&redactor));
@@ -133,21 +209,36 @@ pub fn run(path: &Path) -> ExitCode {
     }
 }
 
-fn execute(args: Args, redactor: &mut Redactor) -> ModuleResult {
-    let invocation = masked(args.params.as_map());
-    let mut result = reconcile_args(args, redactor).unwrap_or_else(ModuleResult::failed);
+/// The module's logic on `params` (the task's parameters, without `_ansible_*` keys): takes and
+/// checks them, reconciles each user (writing nothing in check mode) and builds the result. Every
+/// secret met is added to `redactor`, through which all output must pass.
+pub fn execute(params: Params, check_mode: bool, diff: bool, redactor: &mut Redactor) -> Execution {
+    let invocation = masked(params.as_map());
+    let mut warnings = Vec::new();
+    let (mut result, users, failure) = match reconcile_params(params, check_mode, diff, redactor, &mut warnings) {
+        Ok((result, users)) => (result, users, None),
+        Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
+    };
+    for warning in warnings {
+        result.warn(warning);
+    }
     result.set_invocation(invocation);
-    result
+    Execution { result, users, failure }
 }
 
-fn reconcile_args(args: Args, redactor: &mut Redactor) -> Result<ModuleResult, String> {
-    let mut params = args.params;
-    let settings = Settings::take(&mut params, redactor).map_err(|e| e.to_string())?;
-    let request = Request::take(&mut params, redactor).map_err(|e| e.to_string())?;
-    params.finish().map_err(|e| e.to_string())?;
-    let (check_mode, diff) = (args.internal.check_mode, args.internal.diff);
+fn reconcile_params(
+    mut params: Params,
+    check_mode: bool,
+    diff: bool,
+    redactor: &mut Redactor,
+    warnings: &mut Vec<String>,
+) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
+    let settings = Settings::take(&mut params, redactor)?;
+    warnings.extend(settings.warnings());
+    let request = Request::take(&mut params, redactor)?;
+    params.finish()?;
     crate::block_on(async {
-        let backend = settings.connect().await?;
+        let backend = settings.connect().await.map_err(Failure::Run)?;
         match request {
             Request::One(user) => ensure_one(&backend, &user, check_mode, diff).await,
             Request::Many { users, concurrency } => {
@@ -155,6 +246,7 @@ fn reconcile_args(args: Args, redactor: &mut Redactor) -> Result<ModuleResult, S
             }
         }
     })
+    .map_err(Failure::Run)?
 }
 
 async fn ensure_one<B: Backend>(
@@ -162,9 +254,11 @@ async fn ensure_one<B: Backend>(
     user: &UserParams,
     check_mode: bool,
     diff: bool,
-) -> Result<ModuleResult, String> {
-    let user_id = user.user_id(backend, "username")?;
-    let outcome = reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await.map_err(|e| e.to_string())?;
+) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
+    let user_id = user.user_id(backend, "username").map_err(Failure::Username)?;
+    let outcome = reconcile::ensure(backend, &user_id, &user.wanted(), check_mode)
+        .await
+        .map_err(|e| Failure::Run(e.to_string()))?;
     let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
     for (key, value) in outcome_fields(&outcome) {
         result.set(key, value);
@@ -173,7 +267,7 @@ async fn ensure_one<B: Backend>(
         let (before, after) = outcome.plan.diff();
         result.set_diff(before, after);
     }
-    Ok(result)
+    Ok((result, vec![UserRun { username: Some(user.username.clone()), outcome: Ok(outcome) }]))
 }
 
 async fn ensure_list<B: Backend>(
@@ -182,7 +276,7 @@ async fn ensure_list<B: Backend>(
     concurrency: usize,
     check_mode: bool,
     diff: bool,
-) -> ModuleResult {
+) -> (ModuleResult, Vec<UserRun>) {
     // Each entry: the item's own result, or the index of its reconcile item.
     let mut entries: Vec<Result<usize, String>> = Vec::with_capacity(users.len());
     let mut items = Vec::new();
@@ -190,7 +284,7 @@ async fn ensure_list<B: Backend>(
     for (index, (_, user)) in users.iter().enumerate() {
         let field = format!("users[{index}].username");
         let entry = user.as_ref().map_err(Clone::clone).and_then(|user| {
-            let user_id = user.user_id(backend, &field)?;
+            let user_id = user.user_id(backend, &field).map_err(|e| e.to_string())?;
             if let Some(first) = seen.insert(user_id.clone(), index) {
                 return Err(format!("{user_id} is listed more than once (also as users[{first}])"));
             }
@@ -203,12 +297,15 @@ async fn ensure_list<B: Backend>(
 
     let mut totals = Totals::default();
     let mut results = Vec::with_capacity(users.len());
+    let mut runs = Vec::with_capacity(users.len());
     let mut failures = Vec::new();
     let mut diffs = Vec::new();
     for (index, entry) in entries.into_iter().enumerate() {
         let mut fields = Map::new();
         fields.insert("username".into(), json!(users[index].0));
-        match entry.and_then(|i| outcomes[i].as_ref().map_err(|e| e.to_string())) {
+        let outcome = entry.and_then(|i| outcomes[i].as_ref().map_err(|e| e.to_string()));
+        runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned() });
+        match outcome {
             Ok(outcome) => {
                 totals.add(outcome);
                 fields.insert("changed".into(), outcome.changed().into());
@@ -259,7 +356,7 @@ async fn ensure_list<B: Backend>(
     if diff {
         result.set("diff", diffs);
     }
-    result
+    (result, runs)
 }
 
 /// The fields every successful user result has.

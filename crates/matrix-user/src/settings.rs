@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ansible_module::{ParamError, Params, Redactor};
+use homeserver::dendrite::{AccountsDatabase, Dendrite};
+use homeserver::mas::{Mas, MasClient};
 use homeserver::synapse::Synapse;
 use homeserver::{Http, Secret, Server, Transport};
 
@@ -19,6 +21,8 @@ const DEFAULT_WAIT_TIMEOUT_SECS: f64 = 60.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     Synapse,
+    Dendrite,
+    Mas,
 }
 
 /// Everything needed to talk to the homeserver.
@@ -29,6 +33,12 @@ pub struct Settings {
     pub transport: Transport,
     pub registration_shared_secret: Option<Secret>,
     pub admin_access_token: Option<Secret>,
+    /// Dendrite's account database: a PostgreSQL connection string or a SQLite file.
+    pub dendrite_database: Option<Secret>,
+    /// MAS's admin client (with backend mas).
+    pub mas_client: Option<MasClient>,
+    /// Whether MAS's password complexity check is skipped.
+    pub skip_password_check: bool,
 }
 
 impl Settings {
@@ -37,15 +47,10 @@ impl Settings {
     pub fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Settings, ParamError> {
         let backend = match params.take_choice("backend", &["synapse", "dendrite", "mas"])? {
             None | Some("synapse") => BackendKind::Synapse,
-            Some(other) => {
-                return Err(params
-                    .invalid("backend", format!("`{other}` is not supported by this version yet; supported: synapse")))
-            }
+            Some("dendrite") => BackendKind::Dendrite,
+            Some(_) => BackendKind::Mas,
         };
-        let homeserver_url = params.take_str("homeserver_url")?.unwrap_or_else(|| DEFAULT_HOMESERVER_URL.to_string());
-        if !(homeserver_url.starts_with("http://") || homeserver_url.starts_with("https://")) {
-            return Err(params.invalid("homeserver_url", "must start with http:// or https://"));
-        }
+        let homeserver_url = take_url(params, "homeserver_url")?.unwrap_or_else(|| DEFAULT_HOMESERVER_URL.to_string());
         let server_name = params.take_str("server_name")?.filter(|s| !s.is_empty());
         if let Some(name) = &server_name {
             if name.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
@@ -54,6 +59,41 @@ impl Settings {
         }
         let registration_shared_secret = take_secret(params, redactor, "registration_shared_secret")?;
         let admin_access_token = take_secret(params, redactor, "admin_access_token")?;
+        let dendrite_database = params.take_str("dendrite_database")?.filter(|s| !s.is_empty());
+        if let Some(setting) = &dendrite_database {
+            redactor.add(setting);
+            if backend != BackendKind::Dendrite {
+                return Err(params.invalid("dendrite_database", "applies only with backend: dendrite"));
+            }
+        }
+        let mas_url = take_url(params, "mas_url")?;
+        let mas_client_id = params.take_str("mas_client_id")?.filter(|s| !s.is_empty());
+        let mas_client_secret = take_secret(params, redactor, "mas_client_secret")?;
+        let skip_password_check = params.take_bool("skip_password_check")?.unwrap_or(false);
+        let mas =
+            match (backend, mas_url, mas_client_id, mas_client_secret) {
+                (BackendKind::Mas, Some(url), Some(client_id), Some(client_secret)) => {
+                    if server_name.is_none() {
+                        return Err(params.missing("server_name", " with backend: mas (the domain of user IDs)"));
+                    }
+                    Some((url, MasClient { client_id, client_secret }))
+                }
+                (BackendKind::Mas, url, client_id, _) => {
+                    let missing = if url.is_none() {
+                        "mas_url"
+                    } else if client_id.is_none() {
+                        "mas_client_id"
+                    } else {
+                        "mas_client_secret"
+                    };
+                    return Err(params.missing(missing, " with backend: mas"));
+                }
+                (_, None, None, None) if !skip_password_check => None,
+                _ => return Err(params.invalid(
+                    "mas_url",
+                    "mas_url, mas_client_id, mas_client_secret and skip_password_check apply only with backend: mas",
+                )),
+            };
         let validate_certs = params.take_bool("validate_certs")?.unwrap_or(true);
         let ca_path = params.take_str("ca_path")?.map(PathBuf::from);
         let timeout = params.take_seconds("timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
@@ -65,7 +105,8 @@ impl Settings {
             backend,
             server_name,
             transport: Transport {
-                base_url: homeserver_url,
+                // MAS manages the users: it is the server this tool talks to.
+                base_url: mas.as_ref().map_or(homeserver_url, |(url, _)| url.clone()),
                 timeout: Duration::from_secs_f64(timeout),
                 wait_timeout: Duration::from_secs_f64(wait_timeout),
                 validate_certs,
@@ -73,7 +114,24 @@ impl Settings {
             },
             registration_shared_secret,
             admin_access_token,
+            dendrite_database: dendrite_database.map(Secret::new),
+            mas_client: mas.map(|(_, client)| client),
+            skip_password_check,
         })
+    }
+
+    /// What the run should warn about: a certificate check turned off for an HTTPS URL.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !self.transport.validate_certs && self.transport.base_url.starts_with("https://") {
+            warnings.push(format!(
+                "validate_certs is off: the certificate of {} is not checked, so anyone on the way to it can pose \
+                 as the homeserver and receive the secrets sent to it; set ca_path to the certificate of the CA \
+                 that signed it instead",
+                self.transport.base_url
+            ));
+        }
+        warnings
     }
 
     /// Connects to the homeserver these settings name. Makes a request only when the server's
@@ -90,7 +148,37 @@ impl Settings {
             .await
             .map(Server::Synapse)
             .map_err(|e| e.to_string()),
+            BackendKind::Dendrite => Dendrite::connect(
+                http,
+                self.server_name.clone(),
+                self.registration_shared_secret.clone(),
+                self.admin_access_token.clone(),
+                self.dendrite_database.as_ref().map(|setting| AccountsDatabase::parse(setting.expose())),
+            )
+            .await
+            .map(|dendrite| Server::Dendrite(Box::new(dendrite)))
+            .map_err(|e| e.to_string()),
+            BackendKind::Mas => {
+                let (Some(server_name), Some(client)) = (&self.server_name, &self.mas_client) else {
+                    return Err("backend mas needs server_name and the MAS client".to_string());
+                };
+                Mas::connect(http, server_name.clone(), client.clone(), self.skip_password_check)
+                    .await
+                    .map(Server::Mas)
+                    .map_err(|e| e.to_string())
+            }
         }
+    }
+}
+
+/// An optional http(s) URL.
+fn take_url(params: &mut Params, name: &str) -> Result<Option<String>, ParamError> {
+    let url = params.take_str(name)?.filter(|s| !s.is_empty());
+    match url {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            Err(params.invalid(name, "must start with http:// or https://"))
+        }
+        url => Ok(url),
     }
 }
 
@@ -106,7 +194,7 @@ fn take_secret(params: &mut Params, redactor: &mut Redactor, name: &str) -> Resu
         }
         (Some(value), None) => value,
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+            let text = read_secret_file(&path).map_err(|e| {
                 params.invalid(&file_param, format!("cannot read {path} as user {}: {e}", current_user()))
             })?;
             let value = text.trim().to_string();
@@ -121,6 +209,49 @@ fn take_secret(params: &mut Params, redactor: &mut Redactor, name: &str) -> Resu
     Ok(Some(Secret::new(value)))
 }
 
+/// The most a secret file may hold: a secret is a line, not a file of any size (a typo such as
+/// `/dev/zero` must fail, not fill the memory).
+const SECRET_FILE_MAX: u64 = 64 * 1024;
+
+/// A secret file's text, refused when it is larger than [`SECRET_FILE_MAX`] or not UTF-8.
+fn read_secret_file(path: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(SECRET_FILE_MAX + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > SECRET_FILE_MAX {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it holds more than {} KiB, more than any secret", SECRET_FILE_MAX / 1024),
+        ));
+    }
+    Ok(text)
+}
+
+/// The user this process reads files as: its effective user, which under Ansible's `become` is the
+/// become user. `$USER` is only the fallback: `su` (and other become methods) can leave it naming
+/// the login user while the files are read as root.
 fn current_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "(unknown)".to_string())
+    effective_uid()
+        .map(|uid| user_name(uid).unwrap_or_else(|| format!("uid {uid}")))
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_else(|| "(unknown)".to_string())
+}
+
+/// The effective user ID, from `/proc/self/status` (`Uid: real effective saved fs`); Linux only.
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let ids = status.lines().find_map(|line| line.strip_prefix("Uid:"))?;
+    ids.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The name `/etc/passwd` gives `uid`, if it lists it.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?.parse::<u32>().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
 }

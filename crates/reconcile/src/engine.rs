@@ -60,6 +60,7 @@ fn describe(action: Action, user: &UserId, done: bool) -> String {
         Action::SetAdmin(true) => format!("{} {user} to admin", verb("promote", "promoted")),
         Action::SetAdmin(false) => format!("{} {user} from admin", verb("demote", "demoted")),
         Action::SetPassword => format!("{} the password of {user}", verb("change", "changed")),
+        Action::AddEmail => format!("{} a verified email address to {user}", verb("add", "added")),
     }
 }
 
@@ -82,14 +83,31 @@ pub(crate) async fn ensure_seen<B: Backend>(
     seen: Option<Lookup>,
     check_mode: bool,
 ) -> Result<Outcome, Error> {
-    let observed = observe(backend, user, wanted, seen).await?;
-    let plan = plan(user, &observed, wanted, |op| backend.missing_for(op), check_mode)?;
-    if !check_mode {
-        for action in &plan.actions {
-            apply(backend, user, wanted, *action).await?;
+    if let Some(problem) = backend.password_problem(wanted.password) {
+        return Err(PlanError::Password { user: user.to_string(), problem }.into());
+    }
+    let mut seen = seen;
+    let mut raced = false;
+    loop {
+        let observed = observe(backend, user, wanted, seen.take()).await?;
+        let plan = plan(user, &observed, wanted, |op| backend.missing_for(op), check_mode)?;
+        if check_mode {
+            return Ok(Outcome { user_id: user.clone(), plan, check_mode });
+        }
+        match apply_all(backend, user, wanted, &plan).await {
+            // Someone else created the user between our look-up and our registration (another run
+            // for the same user): look again, once, and reconcile with what is there now.
+            Err(Error::Homeserver(homeserver::Error::AlreadyExists { .. })) if !raced => raced = true,
+            result => return result.map(|()| Outcome { user_id: user.clone(), plan, check_mode }),
         }
     }
-    Ok(Outcome { user_id: user.clone(), plan, check_mode })
+}
+
+async fn apply_all<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, plan: &Plan) -> Result<(), Error> {
+    for action in &plan.actions {
+        apply(backend, user, wanted, *action).await?;
+    }
+    Ok(())
 }
 
 /// Finds out what the plan needs: existence and admin flag from a look-up where the backend can,
@@ -110,25 +128,34 @@ async fn observe<B: Backend>(
         Lookup::Missing => observed.exists = Some(false),
         Lookup::Found(account) => {
             observed.exists = Some(true);
-            observed.admin = Some(account.admin);
+            observed.admin = account.admin;
             observed.deactivated = account.deactivated;
         }
         Lookup::Unknown => {}
     }
     let needs_login = match observed.exists {
         None => true,
-        Some(true) => wanted.update_password == UpdatePassword::Always && !observed.deactivated,
+        Some(true) => {
+            !observed.deactivated
+                && (wanted.update_password == UpdatePassword::Always
+                    || (observed.admin.is_none() && wanted.admin.is_some()))
+        }
         Some(false) => false,
     };
     if needs_login {
         match backend.log_in(user, wanted.password).await? {
             Some(login) => {
                 observed.exists = Some(true);
-                observed.admin = Some(login.admin);
+                observed.admin = observed.admin.or(login.admin);
                 observed.password_matches = Some(true);
             }
             None if observed.exists == Some(true) => observed.password_matches = Some(false),
             None => {}
+        }
+    }
+    if let (Some(email), Some(true)) = (wanted.email, observed.exists) {
+        if backend.missing_for(Operation::AddEmail).is_none() {
+            observed.has_email = Some(backend.has_email(user, email).await?);
         }
     }
     Ok(observed)
@@ -151,6 +178,7 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
         },
         Action::SetAdmin(admin) => backend.set_admin(user, admin).await?,
         Action::SetPassword => backend.set_password(user, wanted.password).await?,
+        Action::AddEmail => backend.add_email(user, wanted.email.unwrap_or_default()).await?,
     }
     Ok(())
 }

@@ -61,6 +61,7 @@ impl Totals {
                 Action::SetAdmin(true) => self.promoted += 1,
                 Action::SetAdmin(false) => self.demoted += 1,
                 Action::SetPassword => self.password_changed += 1,
+                Action::AddEmail => {}
             }
         }
     }

@@ -20,6 +20,8 @@ pub struct Wanted<'a> {
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
     pub displayname: Option<&'a str>,
+    /// An email address the account should have (added as verified).
+    pub email: Option<&'a str>,
 }
 
 /// What is known of the account before any change. `None` is "could not be found out".
@@ -29,6 +31,8 @@ pub struct Observed {
     pub admin: Option<bool>,
     pub deactivated: bool,
     pub password_matches: Option<bool>,
+    /// Whether the account has the wanted email address; `None` when not asked.
+    pub has_email: Option<bool>,
 }
 
 /// One change to make on the server.
@@ -45,6 +49,7 @@ pub enum Action {
     },
     SetAdmin(bool),
     SetPassword,
+    AddEmail,
 }
 
 /// The account as seen before or after: what a diff shows.
@@ -73,6 +78,8 @@ pub enum PlanError {
         "{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)"
     )]
     Deactivated { user: String },
+    #[error("the password of {user} {problem}")]
+    Password { user: String, problem: String },
     #[error("could not find out {what} of {user}")]
     NotObserved { what: &'static str, user: String },
     #[error("cannot tell in check mode whether {user} exists: the password does not log in and `admin_access_token` is not set; set admin_access_token to check without changing anything")]
@@ -91,6 +98,9 @@ impl Plan {
         let mut after = json!({"exists": self.after.exists, "admin": self.after.admin});
         if let Some(changes) = self.password_changes {
             after["password"] = if changes { "changed" } else { "unchanged" }.into();
+        }
+        if self.actions.contains(&Action::AddEmail) {
+            after["email"] = "added".into();
         }
         (before, after)
     }
@@ -116,22 +126,24 @@ pub fn plan(
     let before = State { exists: observed.exists, admin: observed.admin };
     let new_admin = wanted.admin.unwrap_or(false);
     match observed.exists {
-        Some(false) => {
-            require(Operation::Create, "creating")?;
-            Ok(Plan {
-                actions: vec![Action::Create { admin: new_admin }],
-                before,
-                after: State { exists: Some(true), admin: Some(new_admin) },
-                password_changes: Some(true),
-            })
-        }
-        None => {
-            if check_mode {
+        // Missing, or unknown (then the server's refusal because it exists is a failure).
+        Some(false) | None => {
+            if observed.exists.is_none() && check_mode {
                 return Err(PlanError::CannotPredict { user: user.to_string() });
             }
             require(Operation::Create, "creating")?;
+            let create = if observed.exists.is_none() {
+                Action::CreateUnlessExists { admin: new_admin }
+            } else {
+                Action::Create { admin: new_admin }
+            };
+            let mut actions = vec![create];
+            if wanted.email.is_some() {
+                require(Operation::AddEmail, "adding an email address to")?;
+                actions.push(Action::AddEmail);
+            }
             Ok(Plan {
-                actions: vec![Action::CreateUnlessExists { admin: new_admin }],
+                actions,
                 before,
                 after: State { exists: Some(true), admin: Some(new_admin) },
                 password_changes: Some(true),
@@ -151,7 +163,7 @@ pub fn plan(
                         actions.push(Action::SetAdmin(want));
                         admin = Some(want);
                     }
-                    None => return Err(not_observed(Operation::LookUp, "the admin flag")),
+                    None => return Err(not_observed(Operation::SetAdmin, "the admin flag")),
                 }
             }
             let password_changes = match wanted.update_password {
@@ -166,6 +178,16 @@ pub fn plan(
                     None => return Err(not_observed(Operation::LookUp, "whether the password is right")),
                 },
             };
+            if wanted.email.is_some() {
+                match observed.has_email {
+                    Some(true) => {}
+                    Some(false) => {
+                        require(Operation::AddEmail, "adding an email address to")?;
+                        actions.push(Action::AddEmail);
+                    }
+                    None => return Err(not_observed(Operation::AddEmail, "the email addresses")),
+                }
+            }
             Ok(Plan { actions, before, after: State { exists: Some(true), admin }, password_changes })
         }
     }
@@ -206,16 +228,18 @@ mod tests {
         check_mode: bool,
     ) -> Result<Plan, PlanError> {
         let password = Secret::new("pw");
-        let wanted = Wanted { password: &password, admin, update_password, displayname: None };
+        let wanted = Wanted { password: &password, admin, update_password, displayname: None, email: None };
         plan(&john(), &observed, &wanted, missing(given), check_mode)
     }
 
     fn found(admin: bool, password_matches: Option<bool>) -> Observed {
-        Observed { exists: Some(true), admin: Some(admin), deactivated: false, password_matches }
+        Observed { exists: Some(true), admin: Some(admin), deactivated: false, password_matches, has_email: None }
     }
 
-    const MISSING: Observed = Observed { exists: Some(false), admin: None, deactivated: false, password_matches: None };
-    const UNKNOWN: Observed = Observed { exists: None, admin: None, deactivated: false, password_matches: None };
+    const MISSING: Observed =
+        Observed { exists: Some(false), admin: None, deactivated: false, password_matches: None, has_email: None };
+    const UNKNOWN: Observed =
+        Observed { exists: None, admin: None, deactivated: false, password_matches: None, has_email: None };
     use UpdatePassword::{Always, OnCreate};
 
     #[test]
@@ -267,6 +291,29 @@ mod tests {
                 (real, check) => panic!("row {i}: real {real:?}, check {check:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_unseen_admin_flag_needs_what_would_change_it() {
+        // Dendrite without its database: the account exists, its flag is unknown.
+        let observed = Observed { exists: Some(true), ..MISSING };
+        let password = Secret::new("pw");
+        let wanted = Wanted {
+            password: &password,
+            admin: Some(true),
+            update_password: OnCreate,
+            displayname: None,
+            email: None,
+        };
+        let missing = |op| (op == Operation::SetAdmin).then_some("dendrite_database");
+        let err = plan(&john(), &observed, &wanted, missing, false).unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::Needs { what: "checking", user: "@john:example.com".into(), parameter: "dendrite_database" }
+        );
+        // Nothing wanted of the flag: nothing to check.
+        let wanted = Wanted { admin: None, ..wanted };
+        assert_eq!(plan(&john(), &observed, &wanted, missing, false).unwrap().actions, vec![]);
     }
 
     #[test]

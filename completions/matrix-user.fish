@@ -1,0 +1,102 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_matrix_user_global_optspecs
+    string join \n config= homeserver-url= server-name= backend= registration-shared-secret-file= admin-access-token-file= validate-certs= ca-path= timeout= wait-timeout= dendrite-database-file= mas-url= mas-client-id= mas-client-secret-file= skip-password-check= check diff json q/quiet h/help V/version
+end
+
+function __fish_matrix_user_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_matrix_user_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_matrix_user_using_subcommand
+    set -l cmd (__fish_matrix_user_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -s V -l version -d 'Print version'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l password-stdin -d 'Read the password from standard input; one final line break is dropped'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l update-password -d 'update_password of every user that does not set its own [default: on_create]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l concurrency -d 'Most requests at once [default: 4]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,150 @@
+//! Dendrite: shared-secret registration to create users, `/register/available` to see whether
+//! one exists, password login to check a password and (seen from the user's own session) the
+//! admin flag, and the account database for what Dendrite has no API for: reading and changing
+//! the admin flag of an existing account.
+
+mod database;
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+pub use database::AccountsDatabase;
+
+use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
+use crate::client::{self, escape, log_in_and_out, token_hint, user_path};
+use crate::http::{Http, Request};
+use crate::{shared_secret, Error, Secret, UserId, UserIdRules};
+
+/// An admin-only GET: 403 for anyone else.
+const ADMIN_PROBE: &str = "/_dendrite/admin/registrationTokens";
+
+/// Dendrite's password length limits, in bytes. It claims up to 512, but its bcrypt refuses more
+/// than 72 and Dendrite 0.13 then answers the registration with 200 without creating the account
+/// (seen against v0.13.8), so 72 is the real limit.
+const PASSWORD_BYTES: std::ops::RangeInclusive<usize> = 8..=72;
+
+/// A Dendrite homeserver.
+#[derive(Debug)]
+pub struct Dendrite {
+    http: Http,
+    server_name: String,
+    shared_secret: Option<Secret>,
+    admin_token: Option<Secret>,
+    database: Option<AccountsDatabase>,
+}
+
+impl Dendrite {
+    /// Connects to Dendrite. Without `server_name`, the domain is asked of the server with the
+    /// admin token.
+    pub async fn connect(
+        http: Http,
+        server_name: Option<String>,
+        shared_secret: Option<Secret>,
+        admin_token: Option<Secret>,
+        database: Option<AccountsDatabase>,
+    ) -> Result<Dendrite, Error> {
+        let server_name = client::server_name(&http, server_name, admin_token.as_ref()).await?;
+        Ok(Dendrite { http, server_name, shared_secret, admin_token, database })
+    }
+
+    fn database(&self, action: &str) -> Result<&AccountsDatabase, Error> {
+        self.database
+            .as_ref()
+            .ok_or_else(|| Error::NeedsParameter { action: action.to_string(), parameter: "dendrite_database" })
+    }
+}
+
+impl Backend for Dendrite {
+    fn server_name(&self) -> &str {
+        &self.server_name
+    }
+
+    fn rules(&self) -> UserIdRules {
+        UserIdRules::DENDRITE
+    }
+
+    fn password_problem(&self, password: &Secret) -> Option<String> {
+        let len = password.expose().len();
+        (!PASSWORD_BYTES.contains(&len)).then(|| {
+            format!(
+                "is {len} bytes long; Dendrite needs {} to {} bytes (longer ones are lost to bcrypt's limit)",
+                PASSWORD_BYTES.start(),
+                PASSWORD_BYTES.end()
+            )
+        })
+    }
+
+    fn missing_for(&self, operation: Operation) -> Option<&'static str> {
+        match operation {
+            Operation::Create if self.shared_secret.is_none() => Some("registration_shared_secret"),
+            Operation::SetAdmin if self.database.is_none() => Some("dendrite_database"),
+            Operation::SetPassword if self.admin_token.is_none() => Some("admin_access_token"),
+            Operation::AddEmail => Some("backend: mas"),
+            _ => None,
+        }
+    }
+
+    async fn look_up(&self, user: &UserId) -> Result<Lookup, Error> {
+        if let Some(database) = &self.database {
+            let account = database.account(user.localpart(), &self.server_name).await?;
+            return Ok(account.map_or(Lookup::Missing, Lookup::Found));
+        }
+        // Answers even with registration closed; says nothing of the admin flag.
+        let action = format!("checking whether {user} exists");
+        let path = format!("/_matrix/client/v3/register/available?username={}", escape(user.localpart()));
+        let reply = self.http.send(Request::get(path, &action)).await?;
+        match (reply.status, reply.errcode()) {
+            (200, _) => Ok(Lookup::Missing),
+            (400, Some("M_USER_IN_USE")) => Ok(Lookup::Found(Account { admin: None, deactivated: false })),
+            _ => Err(reply.refused(&action, None)),
+        }
+    }
+
+    async fn list_accounts(&self, _wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {
+        match &self.database {
+            Some(database) => database.accounts(&self.server_name).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn log_in(&self, user: &UserId, password: &Secret) -> Result<Option<Login>, Error> {
+        log_in_and_out(&self.http, user, password, Some(ADMIN_PROBE)).await
+    }
+
+    async fn create(&self, user: &UserId, account: &NewAccount<'_>) -> Result<(), Error> {
+        let secret = self.shared_secret.as_ref().ok_or_else(|| Error::NeedsParameter {
+            action: format!("registering {user}"),
+            parameter: "registration_shared_secret",
+        })?;
+        shared_secret::register(&self.http, user, account, secret).await
+    }
+
+    async fn set_admin(&self, user: &UserId, admin: bool) -> Result<(), Error> {
+        let action =
+            if admin { format!("making {user} an admin") } else { format!("removing admin rights from {user}") };
+        self.database(&action)?.set_admin(user.localpart(), &self.server_name, admin).await
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
+        let action = format!("setting the password of {user}");
+        let token = self
+            .admin_token
+            .as_ref()
+            .ok_or_else(|| Error::NeedsParameter { action: action.clone(), parameter: "admin_access_token" })?;
+        let reply = self
+            .http
+            .send(
+                Request::post(user_path("/_dendrite/admin/resetPassword/", user, ""), &action)
+                    .bearer(Some(token))
+                    // Dendrite keeps other sessions by default; log them out, as Synapse does.
+                    .json(json!({"password": password.expose(), "logout_devices": true})),
+            )
+            .await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(reply.refused(&action, token_hint(&reply)))
+        }
+    }
+}

@@ -1,0 +1,761 @@
+//! The command-line tool: `matrix-user register` and `matrix-user ensure`.
+//!
+//! It builds the parameter map the Ansible module gets (same names, same values) from flags,
+//! environment and files (`config`), runs it through the module's own logic
+//! ([`module::execute`]) and prints the module's result object (`--json`) or a line per user and
+//! a summary. Every line it prints passes through the same [`Redactor`] as the module's result.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ansible_module::{ParamError, Params, Redactor};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use reconcile::{Action, Outcome, Totals};
+use serde_json::Value;
+
+use crate::config::{self, Layers, Source};
+use crate::module::{self, Execution, Failure};
+
+const USAGE_ERROR: u8 = 2;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Create john as an admin (or promote him); the password is read from a file
+  matrix-user register john --admin yes --password-file john.password \\
+      --registration-shared-secret-file /matrix/synapse/config/registration_shared_secret \\
+      --admin-access-token-file ~/.config/matrix-user/admin_token
+
+  # In CI: settings and password from the environment, the password piped in
+  export MATRIX_USER_HOMESERVER_URL=https://matrix.example.com MATRIX_USER_SERVER_NAME=example.com
+  export MATRIX_USER_REGISTRATION_SHARED_SECRET_FILE=/run/secrets/registration_shared_secret
+  printf '%s' \"$BOT_PASSWORD\" | matrix-user register ci-bot --password-stdin
+
+  # What would change for every user of a file, without changing anything, as JSON
+  matrix-user ensure users.yaml --check --json
+
+Settings are read from flags, then MATRIX_USER_* environment variables, then the config file
+($XDG_CONFIG_HOME/matrix-user/config.yaml, or --config FILE). Exit status: 0 success (changed or
+not), 1 failure, 2 usage error. Full manual: docs/cli.md.";
+
+const MORE: &str = "\
+Environment:
+  MATRIX_USER_HOMESERVER_URL, MATRIX_USER_SERVER_NAME, MATRIX_USER_BACKEND,
+  MATRIX_USER_REGISTRATION_SHARED_SECRET, MATRIX_USER_REGISTRATION_SHARED_SECRET_FILE,
+  MATRIX_USER_ADMIN_ACCESS_TOKEN, MATRIX_USER_ADMIN_ACCESS_TOKEN_FILE,
+  MATRIX_USER_VALIDATE_CERTS, MATRIX_USER_CA_PATH, MATRIX_USER_TIMEOUT, MATRIX_USER_WAIT_TIMEOUT
+      connection settings, as the flags of the same name (an empty variable counts as unset)
+  MATRIX_USER_PASSWORD, MATRIX_USER_PASSWORD_FILE
+      the password of `register` when no password flag is given
+  MATRIX_USER_CONFIG
+      the config file when --config is not given
+
+Ansible runs this same binary as the module `matrix_user`, with one argument: the JSON args file
+it writes (a JSON object with `_ansible_*` keys). Anything else runs the command-line tool.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "matrix-user",
+    version,
+    about = "Create Matrix homeserver accounts and manage their admin rights, idempotently.",
+    long_about = "Create Matrix homeserver accounts and manage their admin rights, idempotently: a user is\n\
+                  created if missing, promoted or demoted if its admin flag differs, and left alone otherwise.",
+    after_help = EXAMPLES,
+    after_long_help = format!("{EXAMPLES}\n\n{MORE}"),
+    subcommand_required = true,
+    arg_required_else_help = true,
+    args_override_self = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create one user, or bring an existing one to the wanted admin state
+    #[command(
+        args_override_self = true,
+        after_help = "\
+Examples:
+  matrix-user register john --admin yes --password-file john.password
+  printf '%s' \"$PASSWORD\" | matrix-user register john --password-stdin --check
+  MATRIX_USER_PASSWORD=\"$PASSWORD\" matrix-user register @john:example.com --admin no --json"
+    )]
+    Register(RegisterArgs),
+    /// Ensure every user of a YAML or JSON file, as the module's `users` list
+    #[command(
+        args_override_self = true,
+        after_help = "\
+A users file is a list of users with the fields of the module's `users` items
+(username, password, admin, update_password, displayname), or a mapping whose `users`
+(or `matrix_user_users`) is that list:
+
+  users:
+    - username: john
+      password: \"correct horse battery staple\"
+      admin: yes
+    - {username: mary, password: \"an0ther secret\"}
+
+Examples:
+  matrix-user ensure users.yaml
+  matrix-user ensure users.json --check --json
+  generate-users | matrix-user ensure - --quiet"
+    )]
+    Ensure(EnsureArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Connection (flag > MATRIX_USER_<NAME> environment variable > config file)")]
+struct ConnectionArgs {
+    /// Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Client-server API base URL [default: http://127.0.0.1:8008]
+    #[arg(long, global = true, value_name = "URL")]
+    homeserver_url: Option<String>,
+
+    /// Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]
+    #[arg(long, global = true, value_name = "DOMAIN")]
+    server_name: Option<String>,
+
+    /// Homeserver kind: synapse (default), dendrite, mas
+    #[arg(long, global = true, value_name = "NAME")]
+    backend: Option<String>,
+
+    /// File holding the registration shared secret ('-': standard input)
+    #[arg(long, global = true, value_name = "FILE")]
+    registration_shared_secret_file: Option<PathBuf>,
+
+    /// File holding a server admin's access token ('-': standard input)
+    #[arg(long, global = true, value_name = "FILE")]
+    admin_access_token_file: Option<PathBuf>,
+
+    /// Check HTTPS certificates: yes or no [default: yes]
+    #[arg(long, global = true, value_name = "yes|no")]
+    validate_certs: Option<String>,
+
+    /// Extra CA certificate (PEM) to trust
+    #[arg(long, global = true, value_name = "FILE")]
+    ca_path: Option<String>,
+
+    /// Seconds to wait for each answer [default: 30]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    timeout: Option<String>,
+
+    /// Seconds to wait for a homeserver that is starting or restarting [default: 60]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    wait_timeout: Option<String>,
+
+    /// File holding Dendrite's account database (PostgreSQL URL or SQLite path), to promote or demote
+    #[arg(long, global = true, value_name = "FILE")]
+    dendrite_database_file: Option<PathBuf>,
+
+    /// MAS base URL (with --backend mas)
+    #[arg(long, global = true, value_name = "URL")]
+    mas_url: Option<String>,
+
+    /// ID of a MAS client allowed the urn:mas:admin scope
+    #[arg(long, global = true, value_name = "ULID")]
+    mas_client_id: Option<String>,
+
+    /// File holding that MAS client's secret ('-': standard input)
+    #[arg(long, global = true, value_name = "FILE")]
+    mas_client_secret_file: Option<PathBuf>,
+
+    /// With MAS, set passwords it finds too simple: yes or no [default: no]
+    #[arg(long, global = true, value_name = "yes|no")]
+    skip_password_check: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Output")]
+struct OutputArgs {
+    /// Change nothing; say what a real run would change
+    #[arg(long, global = true)]
+    check: bool,
+
+    /// Also show each change's before and after
+    #[arg(long, global = true)]
+    diff: bool,
+
+    /// Print the module's result object (one JSON line) instead of text
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Print nothing but warnings and errors
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct RegisterArgs {
+    /// The localpart (john) or the full user ID (@john:example.com)
+    #[arg(value_name = "USERNAME")]
+    username: String,
+
+    /// Server admin or not [default: no for a new user; an existing user's is left alone]
+    #[arg(long, value_name = "yes|no")]
+    admin: Option<String>,
+
+    /// always: also reset an existing user's password when it differs [default: on_create]
+    #[arg(long, value_name = "on_create|always")]
+    update_password: Option<String>,
+
+    /// Display name of a new user
+    #[arg(long, value_name = "NAME")]
+    displayname: Option<String>,
+
+    /// Email address of the user (with backend mas: added as a verified address)
+    #[arg(long, value_name = "ADDRESS")]
+    email: Option<String>,
+
+    /// Read the password from FILE ('-': standard input); one final line break is dropped
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["password_stdin", "insecure_password"])]
+    password_file: Option<PathBuf>,
+
+    /// Read the password from standard input; one final line break is dropped
+    #[arg(long, conflicts_with = "insecure_password")]
+    password_stdin: bool,
+
+    /// The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)
+    #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
+    insecure_password: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct EnsureArgs {
+    /// YAML or JSON users file ('-': standard input)
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// update_password of every user that does not set its own [default: on_create]
+    #[arg(long, value_name = "on_create|always")]
+    update_password: Option<String>,
+
+    /// Most requests at once [default: 4]
+    #[arg(long, value_name = "N")]
+    concurrency: Option<String>,
+}
+
+/// The flag of a module parameter, for messages about parameters nobody gave.
+pub fn flag_of(param: &str) -> Option<&'static str> {
+    Some(match param {
+        "homeserver_url" => "--homeserver-url",
+        "server_name" => "--server-name",
+        "backend" => "--backend",
+        "registration_shared_secret" | "registration_shared_secret_file" => "--registration-shared-secret-file",
+        "admin_access_token" | "admin_access_token_file" => "--admin-access-token-file",
+        "validate_certs" => "--validate-certs",
+        "ca_path" => "--ca-path",
+        "timeout" => "--timeout",
+        "wait_timeout" => "--wait-timeout",
+        "dendrite_database" => "--dendrite-database-file",
+        "mas_url" => "--mas-url",
+        "mas_client_id" => "--mas-client-id",
+        "mas_client_secret" | "mas_client_secret_file" => "--mas-client-secret-file",
+        "skip_password_check" => "--skip-password-check",
+        "username" => "USERNAME",
+        "admin" => "--admin",
+        "update_password" => "--update-password",
+        "displayname" => "--displayname",
+        "email" => "--email",
+        "concurrency" => "--concurrency",
+        _ => return None,
+    })
+}
+
+const PASSWORD_WARNING: &str = "--insecure-password puts the password on the command line, where other local \
+     users can read it (ps, /proc) and where shell history keeps it; use --password-file, --password-stdin or \
+     MATRIX_USER_PASSWORD instead";
+
+/// Runs the command-line tool on `args` (without the program name).
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let mut redactor = Redactor::new();
+    // Secrets the command line or environment already holds are masked in everything printed,
+    // from clap's own errors on.
+    config::redact_env_secrets(&mut redactor);
+    for (i, arg) in args.iter().enumerate() {
+        let arg = arg.to_string_lossy();
+        if let Some(value) = arg.strip_prefix("--insecure-password=") {
+            redactor.add(value);
+        } else if arg == "--insecure-password" {
+            if let Some(value) = args.get(i + 1) {
+                redactor.add(&value.to_string_lossy());
+            }
+        }
+    }
+
+    if let [only] = args.as_slice() {
+        let path = Path::new(only);
+        let command = Cli::command();
+        let is_command = command.get_subcommands().any(|c| c.get_name() == only.to_string_lossy());
+        if !is_command && path.is_file() {
+            let mut msg = format!(
+                "matrix-user: error: {0} is not a command, and not an Ansible args file (a JSON object with \
+                 `_ansible_*` keys, as Ansible writes): nothing was run.\nDid you mean `matrix-user ensure {0}`? \
+                 See `matrix-user --help`.",
+                path.display()
+            );
+            redactor.redact_str(&mut msg);
+            eprintln!("{msg}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    }
+
+    let cli = match Cli::try_parse_from(std::iter::once(OsString::from("matrix-user")).chain(args)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let mut text = e.render().to_string();
+            redactor.redact_str(&mut text);
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let out = Output { json: cli.output.json, quiet: cli.output.quiet };
+    let mut warnings = Vec::new();
+    if matches!(&cli.command, Command::Register(args) if args.insecure_password.is_some()) {
+        warnings.push(PASSWORD_WARNING.to_string());
+    }
+    for warning in &warnings {
+        out.note(&format!("warning: {warning}"), &redactor);
+    }
+
+    let built = match &cli.command {
+        Command::Register(args) => build_register(args, &cli.connection, &mut redactor),
+        Command::Ensure(args) => build_ensure(args, &cli.connection, &mut redactor),
+    };
+    let layers = match built {
+        Ok(layers) => layers,
+        Err(msg) => return out.usage_error(&msg, &redactor),
+    };
+
+    let mut execution =
+        module::execute(Params::new(layers.params.clone()), cli.output.check, cli.output.diff, &mut redactor);
+    for warning in &warnings {
+        execution.result.warn(warning.clone());
+    }
+    out.report(&execution, &layers, &warnings, cli.output.diff, &redactor)
+}
+
+/// The parameters of `register`: connection settings, then the user.
+fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
+    let password_from_stdin = args.password_stdin || args.password_file.as_deref() == Some(Path::new("-"));
+    let mut layers = connection_layers(connection, password_from_stdin, redactor)?;
+    layers.set("username", args.username.clone(), Source::Argument("USERNAME"));
+
+    let password = if let Some(password) = &args.insecure_password {
+        Some((password.clone(), Source::Flag("--insecure-password")))
+    } else if args.password_stdin {
+        if std::io::stdin().is_terminal() {
+            eprintln!("Reading the password from standard input (end it with Enter, then Ctrl-D)...");
+        }
+        Some((config::read_password(Path::new("-"))?, Source::Flag("--password-stdin")))
+    } else if let Some(path) = &args.password_file {
+        Some((config::read_password(path)?, Source::Flag("--password-file")))
+    } else {
+        match (config::env_var(config::PASSWORD_ENV)?, config::env_var(config::PASSWORD_FILE_ENV)?) {
+            (Some(_), Some(_)) => {
+                return Err(format!("set either {} or {}, not both", config::PASSWORD_ENV, config::PASSWORD_FILE_ENV))
+            }
+            (Some(password), None) => Some((password, Source::Env(config::PASSWORD_ENV.into()))),
+            (None, Some(path)) => {
+                Some((config::read_password(Path::new(&path))?, Source::Env(config::PASSWORD_FILE_ENV.into())))
+            }
+            (None, None) => None,
+        }
+    };
+    if let Some((password, source)) = password {
+        redactor.add(&password);
+        layers.set("password", password, source);
+    }
+    for (param, value, flag) in [
+        ("admin", &args.admin, "--admin"),
+        ("update_password", &args.update_password, "--update-password"),
+        ("displayname", &args.displayname, "--displayname"),
+        ("email", &args.email, "--email"),
+    ] {
+        if let Some(value) = value {
+            layers.set(param, value.clone(), Source::Flag(flag));
+        }
+    }
+    Ok(layers)
+}
+
+/// The parameters of `ensure`: connection settings, then the users file.
+fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
+    let mut layers = connection_layers(connection, args.file == Path::new("-"), redactor)?;
+    let (users, name) = config::read_users(&args.file)?;
+    layers.set("users", users, Source::UsersFile(name));
+    for (param, value, flag) in [
+        ("update_password", &args.update_password, "--update-password"),
+        ("concurrency", &args.concurrency, "--concurrency"),
+    ] {
+        if let Some(value) = value {
+            layers.set(param, value.clone(), Source::Flag(flag));
+        }
+    }
+    Ok(layers)
+}
+
+/// Connection settings from flags, environment and config file. `stdin_taken`: standard input
+/// already holds something else (a password, a users file), so no secret may come from it.
+fn connection_layers(
+    connection: &ConnectionArgs,
+    stdin_taken: bool,
+    redactor: &mut Redactor,
+) -> Result<Layers, String> {
+    let mut flags: Vec<(&'static str, String, Source)> = Vec::new();
+    let mut stdin_users = usize::from(stdin_taken);
+    for (param, file_param, value, flag, what) in [
+        (
+            "registration_shared_secret",
+            "registration_shared_secret_file",
+            &connection.registration_shared_secret_file,
+            "--registration-shared-secret-file",
+            "registration shared secret",
+        ),
+        (
+            "admin_access_token",
+            "admin_access_token_file",
+            &connection.admin_access_token_file,
+            "--admin-access-token-file",
+            "admin access token",
+        ),
+        (
+            "mas_client_secret",
+            "mas_client_secret_file",
+            &connection.mas_client_secret_file,
+            "--mas-client-secret-file",
+            "MAS client secret",
+        ),
+    ] {
+        let Some(path) = value else { continue };
+        if path == Path::new("-") {
+            stdin_users += 1;
+            if stdin_users > 1 {
+                return Err(format!(
+                    "{flag} -: standard input can feed only one of the password, a secret and the users file"
+                ));
+            }
+            let secret = config::read_secret_stdin(what)?;
+            redactor.add(&secret);
+            flags.push((param, secret, Source::Flag(flag)));
+        } else {
+            flags.push((file_param, path.to_string_lossy().into_owned(), Source::Flag(flag)));
+        }
+    }
+    for (param, value, flag) in [
+        ("homeserver_url", &connection.homeserver_url, "--homeserver-url"),
+        ("server_name", &connection.server_name, "--server-name"),
+        ("backend", &connection.backend, "--backend"),
+        ("validate_certs", &connection.validate_certs, "--validate-certs"),
+        ("ca_path", &connection.ca_path, "--ca-path"),
+        ("timeout", &connection.timeout, "--timeout"),
+        ("wait_timeout", &connection.wait_timeout, "--wait-timeout"),
+        ("mas_url", &connection.mas_url, "--mas-url"),
+        ("mas_client_id", &connection.mas_client_id, "--mas-client-id"),
+        ("skip_password_check", &connection.skip_password_check, "--skip-password-check"),
+    ] {
+        if let Some(value) = value {
+            flags.push((param, value.clone(), Source::Flag(flag)));
+        }
+    }
+    // The module takes the database setting itself, which holds a password: the flag names a file.
+    if let Some(path) = &connection.dendrite_database_file {
+        let setting = std::fs::read_to_string(path)
+            .map_err(|e| format!("--dendrite-database-file: cannot read {}: {e}", path.display()))?;
+        let setting = setting.trim().to_string();
+        redactor.add(&setting);
+        flags.push(("dendrite_database", setting, Source::Flag("--dendrite-database-file")));
+    }
+    let config = config::load_config(connection.config.as_deref(), redactor)?;
+    let mut layers = Layers::default();
+    layers.add_connection(flags, config.as_ref(), redactor)?;
+    Ok(layers)
+}
+
+/// How results and errors are printed.
+struct Output {
+    json: bool,
+    quiet: bool,
+}
+
+impl Output {
+    /// Prints a usage error (as a failed result with `--json`) and gives the usage exit code.
+    fn usage_error(&self, msg: &str, redactor: &Redactor) -> ExitCode {
+        if self.json {
+            let result = ansible_module::ModuleResult::failed(msg);
+            println!("{}", result.to_json(redactor));
+        } else {
+            self.error(msg, redactor);
+            eprintln!("See `matrix-user --help`.");
+        }
+        ExitCode::from(USAGE_ERROR)
+    }
+
+    fn error(&self, msg: &str, redactor: &Redactor) {
+        let mut text = format!("matrix-user: error: {msg}");
+        redactor.redact_str(&mut text);
+        eprintln!("{text}");
+    }
+
+    fn note(&self, msg: &str, redactor: &Redactor) {
+        let mut text = msg.to_string();
+        redactor.redact_str(&mut text);
+        eprintln!("{text}");
+    }
+
+    fn line(&self, text: String, redactor: &Redactor) {
+        if !self.quiet {
+            let mut text = text;
+            redactor.redact_str(&mut text);
+            println!("{text}");
+        }
+    }
+
+    /// Prints the run's result and gives the exit code: 0 done (changed or not), 1 failed,
+    /// 2 refused input (nothing was sent or changed).
+    /// `printed`: warnings already printed.
+    fn report(
+        &self,
+        execution: &Execution,
+        layers: &Layers,
+        printed: &[String],
+        diff: bool,
+        redactor: &Redactor,
+    ) -> ExitCode {
+        let (code, failure_msg) = match &execution.failure {
+            Some(Failure::Param(e)) => (USAGE_ERROR, Some(explain(e, layers))),
+            Some(Failure::Username(e)) => {
+                (USAGE_ERROR, Some(format!("{} {:?}: {}", layers.describe(&e.field), e.given, e.error)))
+            }
+            Some(failure @ Failure::Run(_)) => (1, Some(failure.to_string())),
+            None if execution.result.is_failed() => (1, None),
+            None => (0, None),
+        };
+        if self.json {
+            let mut value = execution.result.to_value(redactor);
+            if let (Some(msg), true) = (&failure_msg, code == USAGE_ERROR) {
+                let mut msg = msg.clone();
+                redactor.redact_str(&mut msg);
+                value["msg"] = Value::String(msg);
+            }
+            println!("{value}");
+            return ExitCode::from(code);
+        }
+
+        let result = execution.result.to_value(redactor);
+        for warning in result.get("warnings").and_then(Value::as_array).into_iter().flatten() {
+            let warning = warning.as_str().unwrap_or_default();
+            if !printed.iter().any(|p| p == warning) {
+                self.note(&format!("warning: {warning}"), redactor);
+            }
+        }
+        if let Some(msg) = failure_msg {
+            self.error(&msg, redactor);
+            if code == USAGE_ERROR {
+                eprintln!("See `matrix-user --help`.");
+            } else {
+                hints(&msg, redactor);
+            }
+            return ExitCode::from(code);
+        }
+        let mut totals = Totals::default();
+        let mut check_mode = false;
+        for (index, user) in execution.users.iter().enumerate() {
+            match &user.outcome {
+                Ok(outcome) => {
+                    totals.add(outcome);
+                    check_mode = outcome.check_mode;
+                    self.line(user_line(outcome), redactor);
+                    if diff && outcome.changed() {
+                        let (before, after) = outcome.plan.diff();
+                        self.line(format!("    before: {before}\n    after:  {after}"), redactor);
+                    }
+                }
+                Err(msg) => {
+                    totals.failed += 1;
+                    let label = user.username.clone().unwrap_or_else(|| format!("users[{index}]"));
+                    self.note(&format!("failed {label}: {msg}"), redactor);
+                }
+            }
+        }
+        self.line(summary(&totals, check_mode), redactor);
+        ExitCode::from(code)
+    }
+}
+
+/// A refused parameter, named as the user gave it.
+fn explain(error: &ParamError, layers: &Layers) -> String {
+    match error {
+        ParamError::Missing { name, .. } if name == "password" && !layers.params.contains_key("password") => format!(
+            "no password given: use --password-file FILE, --password-stdin, {} or {} (or --insecure-password, which \
+             other local users can see)",
+            config::PASSWORD_ENV,
+            config::PASSWORD_FILE_ENV
+        ),
+        ParamError::Missing { name, .. } if layers.params.contains_key(name) => {
+            format!("{} is empty", layers.describe(name))
+        }
+        ParamError::Missing { name, why } => format!("{} is required{why}", layers.describe(name)),
+        ParamError::WrongType { name, expected, got } => {
+            format!("{}: expected {expected}, got {got}", layers.describe(name))
+        }
+        ParamError::Invalid { name, problem } => format!("{}: {problem}", layers.describe(name)),
+        ParamError::Unsupported { names, supported } => format!(
+            "unknown setting{} {}; the config file takes: {}",
+            if names.len() > 1 { "s" } else { "" },
+            names.iter().map(|name| layers.describe(name)).collect::<Vec<_>>().join(", "),
+            supported.iter().filter(|name| !config::is_user_param(name)).cloned().collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Where to set a parameter that a homeserver error names.
+fn hints(msg: &str, redactor: &Redactor) {
+    for setting in config::SETTINGS {
+        let param = setting[setting.len() - 1];
+        let base = setting[0];
+        if mentions(msg, base) {
+            let flag = flag_of(param).unwrap_or_default();
+            let envs: Vec<String> = setting.iter().map(|p| config::env_name(p)).collect();
+            let mut text =
+                format!("hint: {base} is set with {flag}, {} or `{param}` in the config file", envs.join(" or "));
+            redactor.redact_str(&mut text);
+            eprintln!("{text}");
+        }
+    }
+}
+
+/// Whether `msg` has `word` as a word of its own (`timeout` is not in `wait_timeout`).
+fn mentions(msg: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    msg.match_indices(word).any(|(at, _)| {
+        !msg[..at].chars().next_back().is_some_and(is_word)
+            && !msg[at + word.len()..].chars().next().is_some_and(is_word)
+    })
+}
+
+/// "created @john:example.com (admin)", "would promote @john:example.com", "unchanged ...".
+fn user_line(outcome: &Outcome) -> String {
+    let user = &outcome.user_id;
+    let admin = if outcome.plan.after.admin == Some(true) { " (admin)" } else { "" };
+    if outcome.plan.actions.is_empty() {
+        return format!("unchanged {user}{admin}");
+    }
+    let check = outcome.check_mode;
+    let words: Vec<&str> = outcome
+        .plan
+        .actions
+        .iter()
+        .map(|action| match (action, check) {
+            (Action::Create { .. } | Action::CreateUnlessExists { .. }, false) => "created",
+            (Action::Create { .. } | Action::CreateUnlessExists { .. }, true) => "create",
+            (Action::SetAdmin(true), false) => "promoted",
+            (Action::SetAdmin(true), true) => "promote",
+            (Action::SetAdmin(false), false) => "demoted",
+            (Action::SetAdmin(false), true) => "demote",
+            (Action::SetPassword, false) => "password changed",
+            (Action::SetPassword, true) => "change password",
+            (Action::AddEmail, false) => "email added",
+            (Action::AddEmail, true) => "add email",
+        })
+        .collect();
+    format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "))
+}
+
+/// "1 created, 19 unchanged"; in check mode "1 to create, 19 unchanged (check mode: nothing was changed)".
+fn summary(totals: &Totals, check_mode: bool) -> String {
+    let counts = [
+        (totals.created, "created", "to create"),
+        (totals.promoted, "promoted", "to promote"),
+        (totals.demoted, "demoted", "to demote"),
+        (totals.password_changed, "password changed", "password to change"),
+        (totals.unchanged, "unchanged", "unchanged"),
+        (totals.failed, "failed", "failed"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, done, check)| format!("{n} {}", if check_mode { check } else { done }))
+        .collect();
+    let text = if parts.is_empty() { "no users".to_string() } else { parts.join(", ") };
+    if check_mode {
+        format!("{text} (check mode: nothing was changed)")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The completion scripts in `completions/` are generated from this command line, here
+    /// rather than by the binary, which stays smaller without a completion generator.
+    #[test]
+    fn completion_scripts_are_current() {
+        use clap_complete::Shell;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../completions");
+        let update = std::env::var_os("MATRIX_USER_UPDATE_COMPLETIONS").is_some();
+        for (shell, file) in
+            [(Shell::Bash, "matrix-user.bash"), (Shell::Zsh, "_matrix-user"), (Shell::Fish, "matrix-user.fish")]
+        {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "matrix-user", &mut script);
+            let path = dir.join(file);
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &script).unwrap();
+            }
+            let current = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                current == script,
+                "{} is out of date: run `MATRIX_USER_UPDATE_COMPLETIONS=1 cargo test -p matrix-user completion`",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn every_connection_setting_has_a_flag() {
+        for setting in config::SETTINGS {
+            for param in setting.iter() {
+                assert!(flag_of(param).is_some(), "{param}");
+            }
+        }
+    }
+
+    #[test]
+    fn hints_match_whole_words() {
+        assert!(mentions("raise wait_timeout if it is still starting", "wait_timeout"));
+        assert!(!mentions("raise wait_timeout if it is still starting", "timeout"));
+        assert!(mentions("needs `admin_access_token`", "admin_access_token"));
+    }
+
+    #[test]
+    fn summaries() {
+        let totals = Totals { created: 1, unchanged: 19, ..Totals::default() };
+        assert_eq!(summary(&totals, false), "1 created, 19 unchanged");
+        assert_eq!(summary(&totals, true), "1 to create, 19 unchanged (check mode: nothing was changed)");
+        assert_eq!(summary(&Totals::default(), false), "no users");
+    }
+}

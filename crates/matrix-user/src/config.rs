@@ -1,0 +1,380 @@
+//! Where the command-line tool's parameters come from: flags, `MATRIX_USER_*` environment
+//! variables and a config file, merged per setting in that order of precedence into the same
+//! parameter map the Ansible module reads, remembering where each parameter came from so that an
+//! error can name the flag, variable or file to fix.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ansible_module::Redactor;
+use serde_json::{Map, Value};
+
+/// The connection settings the tool takes from flags, environment and config file. A secret and
+/// its `_file` form are one setting: whichever source gives either of them gives the setting, so a
+/// secret in the environment replaces a secret file named in the config file.
+pub const SETTINGS: &[&[&str]] = &[
+    &["backend"],
+    &["homeserver_url"],
+    &["server_name"],
+    &["registration_shared_secret", "registration_shared_secret_file"],
+    &["admin_access_token", "admin_access_token_file"],
+    &["validate_certs"],
+    &["ca_path"],
+    &["timeout"],
+    &["wait_timeout"],
+    &["dendrite_database"],
+    &["mas_url"],
+    &["mas_client_id"],
+    &["mas_client_secret", "mas_client_secret_file"],
+    &["skip_password_check"],
+];
+
+/// Parameters given directly as secrets: their values are masked as soon as they are read.
+const SECRET_SETTINGS: &[&str] =
+    &["registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database"];
+
+/// User parameters: they belong on the command line or in a users file, not in the config file.
+const USER_PARAMS: &[&str] =
+    &["username", "password", "admin", "update_password", "displayname", "email", "state", "users", "concurrency"];
+
+pub fn is_user_param(name: &str) -> bool {
+    USER_PARAMS.contains(&name)
+}
+
+/// The password of `register`, from the environment.
+pub const PASSWORD_ENV: &str = "MATRIX_USER_PASSWORD";
+pub const PASSWORD_FILE_ENV: &str = "MATRIX_USER_PASSWORD_FILE";
+/// The config file, when `--config` is not given.
+pub const CONFIG_ENV: &str = "MATRIX_USER_CONFIG";
+
+/// The environment variable of a connection parameter: `MATRIX_USER_` and its name in capitals.
+pub fn env_name(param: &str) -> String {
+    format!("MATRIX_USER_{}", param.to_ascii_uppercase())
+}
+
+/// Where one parameter came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A flag, such as `--admin`.
+    Flag(&'static str),
+    /// A positional argument, such as `USERNAME`.
+    Argument(&'static str),
+    Env(String),
+    ConfigFile(PathBuf),
+    UsersFile(String),
+}
+
+impl Source {
+    /// Names `param` (which may be an item's field, `users[3].admin`) as the user gave it.
+    pub fn describe(&self, param: &str) -> String {
+        match self {
+            Source::Flag(flag) => flag.to_string(),
+            Source::Argument(name) => name.to_string(),
+            Source::Env(var) => format!("environment variable {var}"),
+            Source::ConfigFile(path) => format!("`{param}` in the config file {}", path.display()),
+            Source::UsersFile(file) => format!("`{param}` in the users file {file}"),
+        }
+    }
+}
+
+/// The parameter map being built, and where each parameter came from.
+#[derive(Debug, Default)]
+pub struct Layers {
+    pub params: Map<String, Value>,
+    sources: HashMap<String, Source>,
+}
+
+impl Layers {
+    pub fn set(&mut self, param: &str, value: impl Into<Value>, source: Source) {
+        self.params.insert(param.to_string(), value.into());
+        self.sources.insert(param.to_string(), source);
+    }
+
+    /// How to name `param` to the user: the flag, variable or file it came from; for a field of
+    /// a list item, the list's file; for a parameter nobody gave, its flag when it has one.
+    pub fn describe(&self, param: &str) -> String {
+        if let Some(source) = self.sources.get(param) {
+            return source.describe(param);
+        }
+        let list = param.split('[').next().unwrap_or(param);
+        if let Some(source) = self.sources.get(list) {
+            return source.describe(param);
+        }
+        match crate::cli::flag_of(param) {
+            Some(flag) => flag.to_string(),
+            None => format!("`{param}`"),
+        }
+    }
+
+    /// Adds the connection settings: for each, from the flags if any gives it, else from the
+    /// environment, else from the config file. Config keys that are not settings known here
+    /// pass through, for the module to accept or refuse by name.
+    pub fn add_connection(
+        &mut self,
+        flags: Vec<(&'static str, String, Source)>,
+        config: Option<&ConfigFile>,
+        redactor: &mut Redactor,
+    ) -> Result<(), String> {
+        for setting in SETTINGS {
+            let from_flags: Vec<_> = flags.iter().filter(|(param, _, _)| setting.contains(param)).collect();
+            if !from_flags.is_empty() {
+                for (param, value, source) in from_flags {
+                    self.set(param, value.clone(), source.clone());
+                }
+                continue;
+            }
+            let mut from_env = Vec::new();
+            for param in setting.iter() {
+                let var = env_name(param);
+                if let Some(value) = env_var(&var)? {
+                    if SECRET_SETTINGS.contains(param) {
+                        redactor.add(&value);
+                    }
+                    from_env.push((param, value, var));
+                }
+            }
+            if !from_env.is_empty() {
+                for (param, value, var) in from_env {
+                    self.set(param, value, Source::Env(var));
+                }
+                continue;
+            }
+            if let Some(config) = config {
+                for param in setting.iter() {
+                    if let Some(value) = config.values.get(*param) {
+                        self.set(param, value.clone(), Source::ConfigFile(config.path.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(config) = config {
+            for (key, value) in &config.values {
+                if !SETTINGS.iter().any(|setting| setting.contains(&key.as_str())) {
+                    self.set(key, value.clone(), Source::ConfigFile(config.path.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An environment variable; unset and empty are the same.
+pub fn env_var(name: &str) -> Result<Option<String>, String> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(value) => {
+            value.into_string().map(Some).map_err(|_| format!("environment variable {name} is not valid UTF-8"))
+        }
+    }
+}
+
+/// Masks the values of the secret environment variables before anything is printed.
+pub fn redact_env_secrets(redactor: &mut Redactor) {
+    for param in SECRET_SETTINGS {
+        if let Ok(Some(value)) = env_var(&env_name(param)) {
+            redactor.add(&value);
+        }
+    }
+    if let Ok(Some(value)) = env_var(PASSWORD_ENV) {
+        redactor.add(&value);
+    }
+}
+
+/// A config file's settings.
+#[derive(Debug)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub values: Map<String, Value>,
+}
+
+/// `$XDG_CONFIG_HOME/matrix-user/config.yaml`, else `~/.config/matrix-user/config.yaml`.
+pub fn default_config_path() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        _ => PathBuf::from(std::env::var_os("HOME").filter(|h| !h.is_empty())?).join(".config"),
+    };
+    Some(base.join("matrix-user").join("config.yaml"))
+}
+
+/// Reads the config file: `--config`, else `MATRIX_USER_CONFIG` (both must exist), else the
+/// default location when a file is there.
+pub fn load_config(flag: Option<&Path>, redactor: &mut Redactor) -> Result<Option<ConfigFile>, String> {
+    let path = match (flag, env_var(CONFIG_ENV)?) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(path)) => PathBuf::from(path),
+        (None, None) => match default_config_path() {
+            Some(path) if path.exists() => path,
+            _ => return Ok(None),
+        },
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
+    let value = parse_yaml(&text, &path.display().to_string(), false)?;
+    let map = match value {
+        Value::Null => Map::new(),
+        Value::Object(map) => map,
+        _ => {
+            return Err(format!(
+                "the config file {} must be a mapping of settings (such as `homeserver_url: http://127.0.0.1:8008`)",
+                path.display()
+            ))
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut values = Map::new();
+    for (key, value) in map {
+        if is_user_param(&key) {
+            return Err(format!(
+                "the config file {} sets `{key}`, which is not a connection setting: give users on the command line \
+                 (matrix-user register) or in a users file (matrix-user ensure FILE)",
+                path.display()
+            ));
+        }
+        if value.is_null() {
+            continue;
+        }
+        if SECRET_SETTINGS.contains(&key.as_str()) {
+            if let Value::String(secret) = &value {
+                redactor.add(secret);
+            }
+        }
+        // A relative path in a config file is relative to the file, not to where the tool runs.
+        let value = match value {
+            Value::String(file)
+                if (key.ends_with("_file") || key.ends_with("_path")) && Path::new(&file).is_relative() =>
+            {
+                Value::String(dir.join(file).to_string_lossy().into_owned())
+            }
+            other => other,
+        };
+        values.insert(key, value);
+    }
+    Ok(Some(ConfigFile { path, values }))
+}
+
+/// Reads a users file (`-`: standard input), YAML or JSON: a list of users with the fields of
+/// the module's `users`, or a mapping whose `users` (or the role's `matrix_user_users`) is that
+/// list. Returns the list and how to name the file in messages.
+pub fn read_users(path: &Path) -> Result<(Value, String), String> {
+    let (text, name) = if path == Path::new("-") {
+        (
+            read_stdin().map_err(|e| format!("cannot read the users file from standard input: {e}"))?,
+            "(standard input)".to_string(),
+        )
+    } else {
+        let name = path.display().to_string();
+        let text =
+            std::fs::read(path).map_err(|e| format!("cannot read the users file {name}: {e}")).and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| format!("the users file {name} is not UTF-8 text"))
+            })?;
+        (text, name)
+    };
+    let json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    let users = match parse_yaml(&text, &name, json)? {
+        list @ Value::Array(_) => list,
+        Value::Object(mut map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            match keys.as_slice() {
+                [key] if key == "users" || key == "matrix_user_users" => map.remove(key).unwrap_or_default(),
+                _ => {
+                    return Err(format!(
+                        "the users file {name} must be a list of users, or a mapping with the one key `users` (or \
+                         `matrix_user_users`) holding that list; found the keys {}",
+                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    ))
+                }
+            }
+        }
+        _ => return Err(format!("the users file {name} must be a list of users (each with username, password, ...)")),
+    };
+    if !users.is_array() {
+        return Err(format!("the users file {name}: `users` must be a list of users"));
+    }
+    Ok((users, name))
+}
+
+/// YAML (which also reads JSON), or strict JSON when `json`. Errors give the place, never the text.
+fn parse_yaml(text: &str, name: &str, json: bool) -> Result<Value, String> {
+    if json {
+        return serde_json::from_str(text).map_err(|e| format!("{name} is not valid JSON: {e}"));
+    }
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_norway::from_str(text).map_err(|e| format!("{name} is not valid YAML: {e}"))
+}
+
+/// A password from a file or, for `-`, standard input: exactly as written, less one final line
+/// break (the one `echo` and editors add).
+pub fn read_password(path: &Path) -> Result<String, String> {
+    let text = if path == Path::new("-") {
+        read_stdin().map_err(|e| format!("cannot read the password from standard input: {e}"))?
+    } else {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?;
+        String::from_utf8(bytes).map_err(|_| format!("the password file {} is not UTF-8 text", path.display()))?
+    };
+    Ok(strip_line_break(text))
+}
+
+/// A secret (shared secret, token) from standard input: surrounding white space dropped, as
+/// for the secret files the module reads.
+pub fn read_secret_stdin(what: &str) -> Result<String, String> {
+    let text = read_stdin().map_err(|e| format!("cannot read the {what} from standard input: {e}"))?;
+    Ok(text.trim().to_string())
+}
+
+fn read_stdin() -> std::io::Result<String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn strip_line_break(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_line_break_is_dropped_from_a_password() {
+        assert_eq!(strip_line_break("pw\n".into()), "pw");
+        assert_eq!(strip_line_break("pw\r\n".into()), "pw");
+        assert_eq!(strip_line_break(" pw \n\n".into()), " pw \n");
+        assert_eq!(strip_line_break("pw".into()), "pw");
+    }
+
+    #[test]
+    fn yaml_and_json_read_alike() {
+        let yaml = parse_yaml("- username: john\n  admin: yes\n  password: '0123'\n", "f", false).unwrap();
+        assert_eq!(yaml, json!([{"username": "john", "admin": "yes", "password": "0123"}]));
+        let json_as_yaml = parse_yaml(r#"[{"username": "john", "admin": true}]"#, "f", false).unwrap();
+        assert_eq!(json_as_yaml, json!([{"username": "john", "admin": true}]));
+        assert!(parse_yaml("[{", "f", true).unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn sources_name_what_to_fix() {
+        let mut layers = Layers::default();
+        layers.set("admin", "maybe", Source::Flag("--admin"));
+        layers.set("timeout", "x", Source::Env("MATRIX_USER_TIMEOUT".into()));
+        layers.set("server_name", "a b", Source::ConfigFile(PathBuf::from("/etc/c.yaml")));
+        layers.set("users", json!([]), Source::UsersFile("u.yaml".into()));
+        assert_eq!(layers.describe("admin"), "--admin");
+        assert_eq!(layers.describe("timeout"), "environment variable MATRIX_USER_TIMEOUT");
+        assert_eq!(layers.describe("server_name"), "`server_name` in the config file /etc/c.yaml");
+        assert_eq!(layers.describe("users[3].admin"), "`users[3].admin` in the users file u.yaml");
+        assert_eq!(layers.describe("wait_timeout"), "--wait-timeout");
+    }
+}

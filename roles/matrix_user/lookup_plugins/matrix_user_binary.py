@@ -1,0 +1,290 @@
+"""Which matrix-user binary on the controller can run on a host, from what the host says it is.
+
+Used by the matrix_user role before it copies anything: it reads the binary's executable header
+(system, architecture, C library) and compares it with the host (`ansible_system`,
+`ansible_architecture`, the C library the role's probe found). Runs on the controller only.
+"""
+
+import re
+import struct
+from pathlib import Path
+
+from ansible.errors import AnsibleError
+from ansible.plugins.lookup import LookupBase
+
+DOCUMENTATION = """
+    name: matrix_user_binary
+    short_description: pick the matrix-user binary that runs on a host, or explain why none does
+    description:
+      - Returns one dict. C(ok) tells whether a binary fits the host; C(path) is that binary, C(version)
+        the version it is installed under, C(msg) what is wrong and what to do when nothing fits.
+      - With C(binary) empty it tries target/release/matrix-user, then target/<triple>/release/matrix-user
+        for each target built with C(just build-target <triple>).
+    options:
+      binary:
+        description: The binary to send; empty to pick one from target/.
+        default: ""
+      probe:
+        description: What the role's probe printed on the host (key=value lines).
+        default: ""
+      system:
+        description: C(ansible_system) when known; overrides the probe.
+        default: ""
+      architecture:
+        description: C(ansible_architecture) when known; overrides the probe.
+        default: ""
+      host:
+        description: The host's name, for messages.
+        default: the host
+"""
+
+REPO = Path(__file__).resolve().parents[3]
+
+# ELF e_machine values and what `uname -m` (ansible_architecture) calls them.
+ELF_MACHINES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv64"}
+ELF_OSABI = {0: "Linux", 3: "Linux", 9: "FreeBSD", 12: "OpenBSD", 2: "NetBSD"}
+MACHO_CPUS = {0x01000007: "x86_64", 0x0100000C: "arm64"}
+
+# Spellings of one architecture by different tools.
+ARCH_ALIASES = {
+    "amd64": "x86_64",
+    "arm64": "aarch64",
+    "i486": "i386",
+    "i586": "i386",
+    "i686": "i386",
+    "x86": "i386",
+    "armv6l": "arm",
+    "armv7l": "arm",
+    "armv8l": "arm",
+    "armhf": "arm",
+    "ppc64el": "ppc64le",
+}
+
+# A Rust target that builds a static binary for each host architecture (Linux).
+LINUX_TRIPLES = {
+    "x86_64": "x86_64-unknown-linux-musl",
+    "aarch64": "aarch64-unknown-linux-musl",
+    "arm": "armv7-unknown-linux-musleabihf",
+    "i386": "i686-unknown-linux-musl",
+    "riscv64": "riscv64gc-unknown-linux-musl",
+    "ppc64le": "powerpc64le-unknown-linux-musl",
+    "s390x": "s390x-unknown-linux-gnu",
+}
+OTHER_TRIPLES = {
+    ("Darwin", "aarch64"): "aarch64-apple-darwin",
+    ("Darwin", "x86_64"): "x86_64-apple-darwin",
+    ("FreeBSD", "x86_64"): "x86_64-unknown-freebsd",
+}
+
+
+def normalize_arch(arch):
+    arch = (arch or "").strip()
+    return ARCH_ALIASES.get(arch, arch)
+
+
+def version_tuple(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def describe_binary(path):
+    """What an executable needs: {system, architecture, interpreter, libc, glibc}."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] == b"\x7fELF":
+        return describe_elf(data)
+    if data[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe"):
+        (cpu,) = struct.unpack_from("<I", data, 4)
+        return {"system": "Darwin", "architecture": MACHO_CPUS.get(cpu, f"cpu {cpu:#x}"), "interpreter": "", "libc": "", "glibc": ""}
+    if data[:4] in (b"\xca\xfe\xba\xbe",):
+        return {"system": "Darwin", "architecture": "universal", "interpreter": "", "libc": "", "glibc": ""}
+    raise ValueError("not an executable this role knows (neither ELF nor Mach-O)")
+
+
+def describe_elf(data):
+    bits64 = data[4] == 2
+    endian = "<" if data[5] == 1 else ">"
+    osabi = data[7]
+    (machine,) = struct.unpack_from(endian + "H", data, 18)
+    arch = ELF_MACHINES.get(machine, f"ELF machine {machine}")
+    if arch == "ppc64" and endian == "<":
+        arch = "ppc64le"
+    if bits64:
+        phoff, = struct.unpack_from(endian + "Q", data, 32)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 54)
+    else:
+        phoff, = struct.unpack_from(endian + "I", data, 28)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 42)
+    interpreter = ""
+    for i in range(phnum):
+        base = phoff + i * phentsize
+        (p_type,) = struct.unpack_from(endian + "I", data, base)
+        if p_type != 3:  # PT_INTERP
+            continue
+        if bits64:
+            offset, = struct.unpack_from(endian + "Q", data, base + 8)
+            size, = struct.unpack_from(endian + "Q", data, base + 32)
+        else:
+            offset, = struct.unpack_from(endian + "I", data, base + 4)
+            size, = struct.unpack_from(endian + "I", data, base + 16)
+        interpreter = data[offset : offset + size].split(b"\0")[0].decode("utf-8", "replace")
+    libc, glibc = "", ""
+    if interpreter:
+        if "musl" in interpreter:
+            libc = "musl"
+        else:
+            libc = "glibc"
+            needed = {m.decode() for m in re.findall(rb"GLIBC_([0-9]+\.[0-9]+(?:\.[0-9]+)?)\0", data)}
+            if needed:
+                glibc = max(needed, key=version_tuple)
+    system = ELF_OSABI.get(osabi, f"ELF OS ABI {osabi}")
+    return {"system": system, "architecture": arch, "interpreter": interpreter, "libc": libc, "glibc": glibc}
+
+
+def parse_probe(text):
+    """The role's probe: key=value lines (`loader=` repeats)."""
+    host = {"system": "", "architecture": "", "libc": "", "glibc": "", "loaders": [], "uid": "", "home": ""}
+    for line in (text or "").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if not sep:
+            continue
+        if key == "loader":
+            host["loaders"].append(value)
+        elif key == "libc":
+            if value.startswith("glibc "):
+                host["libc"], host["glibc"] = "glibc", value.split()[1]
+            else:
+                host["libc"] = value
+        elif key in host:
+            host[key] = value
+    return host
+
+
+def says(binary):
+    text = f"{binary['system']} {binary['architecture']}"
+    if binary["libc"] == "glibc":
+        text += f", dynamically linked against glibc {binary['glibc']} or newer" if binary["glibc"] else ", dynamically linked against glibc"
+    elif binary["libc"]:
+        text += f", dynamically linked against {binary['libc']}"
+    elif binary["system"] == "Linux":
+        text += ", statically linked"
+    return text
+
+
+def host_says(host):
+    text = f"{host['system'] or 'an unknown system'} {host['architecture'] or 'of unknown architecture'}"
+    if host["libc"] == "glibc":
+        text += f" with glibc {host['glibc']}"
+    elif host["libc"] and host["libc"] != "unknown":
+        text += f" with {host['libc']}"
+    return text
+
+
+def mismatch(binary, host):
+    """Why `binary` cannot run on `host`, or "" when it can."""
+    if host["system"] and binary["system"] != host["system"]:
+        return f"it is built for {binary['system']}, the host runs {host['system']}"
+    if host["architecture"] and normalize_arch(binary["architecture"]) != normalize_arch(host["architecture"]):
+        return f"it is built for {binary['architecture']}, the host is {host['architecture']}"
+    if binary["interpreter"]:
+        if host["loaders"] and binary["interpreter"] not in host["loaders"]:
+            lacks = f"glibc for {binary['architecture']}" if binary["libc"] == "glibc" else binary["libc"]
+            has = "glibc" if host["libc"] == "glibc" else (host["libc"] if host["libc"] not in ("", "unknown") else "another C library")
+            return f"it needs {binary['interpreter']} ({lacks}), which the host does not have (it has {has})"
+        if binary["libc"] == "glibc" and host["libc"] == "musl":
+            return "it needs glibc, the host's C library is musl"
+        if binary["glibc"] and host["glibc"] and version_tuple(host["glibc"]) < version_tuple(binary["glibc"]):
+            return f"it needs glibc {binary['glibc']} or newer, the host has glibc {host['glibc']}"
+    return ""
+
+
+def fix_for(host, binary_path):
+    arch = normalize_arch(host["architecture"])
+    triple = LINUX_TRIPLES.get(arch) if host["system"] == "Linux" else OTHER_TRIPLES.get((host["system"], arch))
+    build = (
+        f"build it for the host with `just build-target {triple}` (the role then picks "
+        f"target/{triple}/release/matrix-user by itself; or set matrix_user_binary to it)"
+        if triple
+        else f"build matrix-user for {host_says(host)} with `just build-target <rust target triple>` and set matrix_user_binary to it"
+    )
+    return (
+        f"{build}, or run the module on this controller instead with matrix_user_run_on: controller "
+        f"(the homeserver's API must then be reachable from here at matrix_user_homeserver_url)"
+    )
+
+
+def candidates(binary):
+    if binary:
+        path = Path(binary).expanduser()
+        if not path.is_absolute():
+            path = (REPO / path) if (REPO / path).exists() else path.absolute()
+        return [path]
+    found = [REPO / "target" / "release" / "matrix-user"]
+    for path in sorted((REPO / "target").glob("*/release/matrix-user")):
+        if path.parent.parent.name not in ("release", "debug"):
+            found.append(path)
+    return found
+
+
+def workspace_version():
+    try:
+        text = (REPO / "Cargo.toml").read_text(encoding="utf-8")
+    except OSError:
+        return "unversioned"
+    match = re.search(r'^\[workspace\.package\][^\[]*?^version\s*=\s*"([^"]+)"', text, re.M | re.S)
+    return match.group(1) if match else "unversioned"
+
+
+def pick(binary="", probe="", system="", architecture="", host_name="the host"):
+    host = parse_probe(probe)
+    if system:
+        host["system"] = system
+    if architecture:
+        host["architecture"] = architecture
+    checked = []
+    for path in candidates(binary):
+        if not path.exists():
+            checked.append((path, None, "it does not exist"))
+            continue
+        try:
+            described = describe_binary(path)
+        except (OSError, ValueError, struct.error) as e:
+            checked.append((path, None, f"it cannot be read as an executable: {e}"))
+            continue
+        why = mismatch(described, host)
+        if not why:
+            return {
+                "ok": True,
+                "msg": f"{path} ({says(described)}) runs on {host_name} ({host_says(host)})",
+                "path": str(path.resolve()),
+                "version": workspace_version(),
+                "binary": described,
+                "host": host,
+            }
+        checked.append((path, described, why))
+    first_path, first, first_why = checked[0]
+    shown = f"{first_path}" + (f" ({says(first)})" if first else "")
+    msg = f"matrix_user: {shown} cannot run on {host_name} ({host_says(host)}): {first_why}."
+    others = [f"{p} ({w})" for p, _, w in checked[1:]]
+    if others:
+        msg += " Also tried: " + "; ".join(others) + "."
+    if first is None and not binary and not others:
+        msg += " Build it first (`just build`)."
+    msg += " Nothing was copied. To fix: " + fix_for(host, first_path) + "."
+    return {"ok": False, "msg": msg, "path": "", "version": "", "binary": first or {}, "host": host}
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        try:
+            return [
+                pick(
+                    binary=self.get_option("binary") or "",
+                    probe=self.get_option("probe") or "",
+                    system=self.get_option("system") or "",
+                    architecture=self.get_option("architecture") or "",
+                    host_name=self.get_option("host") or "the host",
+                )
+            ]
+        except Exception as e:  # a bug here must not become an unreadable traceback
+            raise AnsibleError(f"matrix_user_binary: cannot examine the matrix-user binary: {e}") from e
