@@ -232,14 +232,14 @@ impl Http {
                 // allows.
                 Err(e) if e.is_timeout() => {
                     let secs = self.transport.timeout.as_secs_f64();
-                    if request.method == Method::GET || Instant::now() + pause > deadline {
-                        return Err(Error::TimedOut { action: request.action, secs });
-                    }
-                    if !request.idempotent {
+                    if request.method != Method::GET && !request.idempotent {
                         return Err(Error::Interrupted {
                             action: request.action,
-                            cause: format!("no answer within {secs} s (timeout)"),
+                            cause: format!("no answer within the timeout of {secs} s"),
                         });
+                    }
+                    if request.method == Method::GET || Instant::now() + pause > deadline {
+                        return Err(Error::TimedOut { action: request.action, secs });
                     }
                     pause
                 }
