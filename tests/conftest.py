@@ -62,8 +62,8 @@ def secrets_in(params):
     return [value for value in found if isinstance(value, str) and len(value) >= 8]
 
 
-class Synapse:
-    """The local Synapse, seen as its operator would check it."""
+class Homeserver:
+    """A local homeserver started by scripts/local-*, from the variables that script exports."""
 
     def __init__(self, env):
         self.url = env["MATRIX_USER_TEST_HOMESERVER_URL"]
@@ -71,7 +71,7 @@ class Synapse:
         self.shared_secret_file = env["MATRIX_USER_TEST_SHARED_SECRET_FILE"]
         self.admin_token_file = env["MATRIX_USER_TEST_ADMIN_TOKEN_FILE"]
         self.inventory = env["MATRIX_USER_TEST_INVENTORY"]
-        self.dir = Path(env["MATRIX_USER_TEST_SYNAPSE_DIR"])
+        self.dir = Path(env.get("MATRIX_USER_TEST_SYNAPSE_DIR") or env["MATRIX_USER_TEST_DENDRITE_DIR"])
         self.shared_secret = Path(self.shared_secret_file).read_text().strip()
         self.admin_token = Path(self.admin_token_file).read_text().strip()
 
@@ -104,6 +104,22 @@ class Synapse:
     def user_id(self, localpart):
         return f"@{localpart}:{self.server_name}"
 
+    def can_log_in(self, localpart, password):
+        status, body = self.request(
+            "POST",
+            "/_matrix/client/v3/login",
+            {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": password},
+        )
+        if status == 200:
+            self.request("POST", "/_matrix/client/v3/logout", {}, token=body["access_token"])
+            return True
+        assert status == 403, body
+        return False
+
+
+class Synapse(Homeserver):
+    """The local Synapse, seen as its operator would check it (its admin API)."""
+
     def user(self, localpart):
         """The account from the admin API, or None when it does not exist."""
         path = "/_synapse/admin/v2/users/" + urllib.parse.quote(self.user_id(localpart), safe="")
@@ -117,18 +133,6 @@ class Synapse:
         user = self.user(localpart)
         assert user is not None, f"{localpart} does not exist"
         return user["admin"]
-
-    def can_log_in(self, localpart, password):
-        status, body = self.request(
-            "POST",
-            "/_matrix/client/v3/login",
-            {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": password},
-        )
-        if status == 200:
-            self.request("POST", "/_matrix/client/v3/logout", {}, token=body["access_token"])
-            return True
-        assert status == 403, body
-        return False
 
     def create(self, localpart, password, admin):
         """Creates a user behind the tool's back, through the admin API."""
@@ -299,22 +303,12 @@ def start_script(script, args, env):
     }
 
 
-class Dendrite:
+class Dendrite(Homeserver):
     """A local Dendrite, seen as its operator would check it (over HTTP, as Dendrite offers)."""
 
     def __init__(self, env):
-        self.url = env["MATRIX_USER_TEST_HOMESERVER_URL"]
-        self.server_name = env["MATRIX_USER_TEST_SERVER_NAME"]
-        self.shared_secret_file = env["MATRIX_USER_TEST_SHARED_SECRET_FILE"]
-        self.admin_token_file = env["MATRIX_USER_TEST_ADMIN_TOKEN_FILE"]
-        self.inventory = env["MATRIX_USER_TEST_INVENTORY"]
+        super().__init__(env)
         self.database = Path(env["MATRIX_USER_TEST_DENDRITE_DATABASE_FILE"]).read_text().strip()
-        self.shared_secret = Path(self.shared_secret_file).read_text().strip()
-        self.admin_token = Path(self.admin_token_file).read_text().strip()
-
-    request = Synapse.request
-    user_id = Synapse.user_id
-    can_log_in = Synapse.can_log_in
 
     @property
     def secrets(self):

@@ -55,9 +55,11 @@ pub(crate) async fn register(
     http: &Http,
     user: &UserId,
     account: &NewAccount<'_>,
-    secret: &Secret,
+    secret: Option<&Secret>,
 ) -> Result<(), Error> {
     let action = format!("registering {user}");
+    let secret = secret
+        .ok_or_else(|| Error::NeedsParameter { action: action.clone(), parameter: "registration_shared_secret" })?;
     let deadline = Instant::now() + http.wait_timeout();
     // Set once an attempt may have reached the server without its answer reaching us.
     let mut maybe_created = false;

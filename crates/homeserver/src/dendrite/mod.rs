@@ -113,11 +113,7 @@ impl Backend for Dendrite {
     }
 
     async fn create(&self, user: &UserId, account: &NewAccount<'_>) -> Result<(), Error> {
-        let secret = self.shared_secret.as_ref().ok_or_else(|| Error::NeedsParameter {
-            action: format!("registering {user}"),
-            parameter: "registration_shared_secret",
-        })?;
-        shared_secret::register(&self.http, user, account, secret).await
+        shared_secret::register(&self.http, user, account, self.shared_secret.as_ref()).await
     }
 
     async fn set_admin(&self, user: &UserId, admin: bool) -> Result<(), Error> {
