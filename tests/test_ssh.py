@@ -181,7 +181,8 @@ def find_leaks(ssh, tmp_before, started):
         p for root in TMP_ROOTS for p in root.iterdir()
         if p not in tmp_before and p not in ours and not any(o in p.parents for o in ours)
     ]
-    root_ansible = Path("/root/.ansible/tmp")
+    # Ansible's default remote temp for the (root) user the tests run as, where become lands.
+    root_ansible = Path.home() / ".ansible" / "tmp"
     for path in holding_secrets([*home, *ssh.install_dirs, root_ansible, *new_tmp], ssh.secrets):
         leaks.append(f"a secret is in {path}")
     for folder in ssh.install_dirs:
