@@ -75,10 +75,11 @@ test: build
     cargo test --workspace --locked
     python -m pytest tests
 
-# Check formatting and lints (Rust, Ansible, YAML)
+# Check formatting and lints (Rust, Python, Ansible, YAML)
 lint: build
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    ruff check .
     yamllint --strict .
     ansible-lint
 

@@ -1,8 +1,10 @@
 """End-to-end fixtures: a real local Synapse, and runners for the module, `just` and
 `ansible-playbook` that check every output for leaked secrets."""
 
+import html
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -28,8 +30,18 @@ def free_port():
 
 
 def forms(secret):
-    """A secret and the shapes it takes once escaped in JSON or a URL."""
-    return {secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+    """A secret and the shapes it takes once escaped in JSON (also with non-ASCII as \\u escapes),
+    a URL or form (percent escapes in either case), or HTML."""
+    quoted = urllib.parse.quote(secret, safe="")
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quoted,
+        urllib.parse.quote_plus(secret),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted),
+        html.escape(secret),
+    }
 
 
 def assert_no_secret(text, secrets):
@@ -177,7 +189,7 @@ class Run:
 
     def recap(self):
         """The PLAY RECAP counters of the one host, e.g. {"ok": 3, "changed": 1, ...}."""
-        line = [l for l in self.stdout.splitlines() if " : ok=" in l][-1]
+        line = [text for text in self.stdout.splitlines() if " : ok=" in text][-1]
         return {k: int(v) for k, v in (item.split("=") for item in line.split(":", 1)[1].split())}
 
 

@@ -165,18 +165,18 @@ def holding_secrets(paths, secrets):
 
 
 def find_leaks(ssh, tmp_before, started):
-    sshd, synapse = ssh.sshd, ssh.synapse
+    host, synapse = ssh.sshd, ssh.synapse
     leaks = []
     # Ansible's temporary folders on the host: the login user's, and root's (become).
-    for tmp in (sshd.home / ".ansible" / "tmp",):
+    for tmp in (host.home / ".ansible" / "tmp",):
         left = [p.name for p in tmp.iterdir()] if tmp.exists() else []
         if left:
             leaks.append(f"left in {tmp}: {left}")
     # Anything holding a secret: the login user's home (but the secrets it was given), the
     # install folders, root's Ansible folders, and what appeared in /tmp and /var/tmp meanwhile
     # (but this run's Synapse, sshd and pytest folders, which hold the secrets by design).
-    home = [p for p in sshd.home.iterdir() if p.name != "secrets"]
-    ours = {synapse.dir.parent, sshd.dir, ssh.tmp_path.parents[1]}
+    home = [p for p in host.home.iterdir() if p.name != "secrets"]
+    ours = {synapse.dir.parent, host.dir, ssh.tmp_path.parents[1]}
     new_tmp = [
         p for root in TMP_ROOTS for p in root.iterdir()
         if p not in tmp_before and p not in ours and not any(o in p.parents for o in ours)

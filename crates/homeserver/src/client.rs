@@ -71,12 +71,15 @@ pub(crate) async fn log_in_and_out(
     admin_probe: Option<&str>,
 ) -> Result<Option<Login>, Error> {
     let action = format!("logging in as {user} to check its password");
-    // A login changes nothing the next one depends on: repeating it is harmless.
+    // A login is sent again when its answer is lost (a 502 after the server acted), and each one
+    // that arrives opens a session. All of them are opened on one device, named here, so the
+    // logout below, which deletes the device, ends every one of them.
     let reply = http
         .send(Request::post("/_matrix/client/v3/login", &action).json(json!({
             "type": "m.login.password",
             "identifier": {"type": "m.id.user", "user": user.to_string()},
             "password": password.expose(),
+            "device_id": check_device_id(),
             "initial_device_display_name": "matrix-user password check",
         })))
         .await?;
@@ -101,9 +104,17 @@ pub(crate) async fn log_in_and_out(
     }
 }
 
+/// A device ID of this process's own, for the sessions its password checks open.
+fn check_device_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("MATRIXUSER{}X{nanos}X{}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The access token of a successful login or registration.
 pub(crate) fn access_token(reply: &Reply) -> Option<Secret> {
-    reply.body.get("access_token").and_then(Value::as_str).filter(|_| reply.is_success()).map(Secret::new)
+    reply.body.get("access_token").and_then(Value::as_str).filter(|_| reply.is_success()).map(Secret::obtained)
 }
 
 /// Ends the session `token` opened for `user`.

@@ -22,6 +22,11 @@ pub enum Error {
     #[error("{action}: HTTP {status}{}: {message}{}", errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Refused { action: String, status: u16, errcode: Option<String>, message: String, hint: Option<String> },
 
+    /// An answer this tool cannot use safely: too large, a listing that never ends, a discovery
+    /// document pointing somewhere odd. Its content is described, never quoted.
+    #[error("{action}: {problem}")]
+    BadAnswer { action: String, problem: String },
+
     #[error("{action}: {message} (check dendrite_database)")]
     Database { action: String, message: String },
 

@@ -29,30 +29,41 @@ pub struct Http {
     transport: Transport,
 }
 
-/// An HTTP answer: status and JSON body (`Null` when empty, a string when not JSON).
+/// An HTTP answer: status and JSON body (`Null` when empty or not JSON).
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// What the body was when it was not JSON: its content type and length, never its text.
+    pub not_json: Option<String>,
 }
+
+/// The longest error message of a server that is quoted. A longer one is not cut (a cut could
+/// split a secret it echoes into pieces no mask knows): it is described instead.
+const QUOTED_MAX: usize = 300;
 
 impl Reply {
     pub fn errcode(&self) -> Option<&str> {
         self.body.get("errcode").and_then(Value::as_str)
     }
 
-    /// The server's own words: Matrix `error`, Dendrite's `message`, or the start of a text body.
-    /// Other JSON is never quoted: a proxy or server that echoes the request
-    /// would echo a password, and a quote cut short would hold a piece of it that no mask knows.
+    /// The server's own words: Matrix `error` or Dendrite's `message`, from a JSON body. Nothing
+    /// else is ever quoted: a proxy or server that echoes the request would echo a password, in
+    /// encodings (HTML, form, split lines) no mask can foresee. A body that is not JSON is
+    /// described by its content type and length.
     pub fn message(&self) -> String {
         for key in ["error", "message"] {
             if let Some(m) = self.body.get(key).and_then(Value::as_str) {
-                return m.to_string();
+                return if m.chars().count() <= QUOTED_MAX {
+                    m.to_string()
+                } else {
+                    format!("(an error message of {} characters, not quoted)", m.chars().count())
+                };
             }
         }
-        match &self.body {
-            Value::Null => "(empty body)".to_string(),
-            Value::String(s) => start_of(s, 200),
+        match (&self.body, &self.not_json) {
+            (_, Some(description)) => description.clone(),
+            (Value::Null, None) => "(empty body)".to_string(),
             _ => "(JSON without an error message)".to_string(),
         }
     }
@@ -70,20 +81,6 @@ impl Reply {
             message: self.message(),
             hint: hint.map(str::to_string),
         }
-    }
-}
-
-/// The first `max` characters of `text`, ending at a word boundary when cut (a word cut in two
-/// might be part of a secret, which could no longer be recognised and masked).
-fn start_of(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max).collect();
-    match cut.rfind(char::is_whitespace) {
-        Some(end) => format!("{}…", cut[..end].trim_end()),
-        None => "…".to_string(),
     }
 }
 
@@ -166,14 +163,39 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The most of an answer that is read: every API used answers in a few KiB (a page of 500 users
+/// in about 100 KiB); an endless body must fail, not fill the memory.
+pub const BODY_MAX: usize = 1024 * 1024;
+
+/// Why one attempt at a request failed before an answer could be used.
+enum Failure {
+    Transport(reqwest::Error),
+    /// The answer was larger than [`BODY_MAX`].
+    TooLarge,
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(e: reqwest::Error) -> Failure {
+        Failure::Transport(e)
+    }
+}
+
 impl Http {
     pub fn new(transport: Transport) -> Result<Http, String> {
+        let base = reqwest::Url::parse(&transport.base_url)
+            .map_err(|e| format!("{} is not a URL: {e}", transport.base_url))?;
         let mut builder = reqwest::Client::builder()
             .timeout(transport.timeout)
             .user_agent(concat!("matrix-user/", env!("CARGO_PKG_VERSION")))
             // A redirect could carry the password or a token to another server: none is followed.
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(!transport.validate_certs);
+        // Traffic to this machine never goes through a proxy: `http_proxy` set for the internet
+        // would otherwise receive the admin token and passwords in clear text. Other hosts follow
+        // the standard variables (`https_proxy`, `http_proxy`, `all_proxy`, `no_proxy`).
+        if is_loopback(&base) {
+            builder = builder.no_proxy();
+        }
         if let Some(path) = &transport.ca_path {
             let pem = read_ca(path).map_err(|e| format!("cannot read ca_path {}: {e}", path.display()))?;
             let cert = reqwest::Certificate::from_pem(&pem)
@@ -192,20 +214,41 @@ impl Http {
         self.transport.wait_timeout
     }
 
+    /// The URL of `path` on the base URL. A path that would lead to another scheme, host or port
+    /// (`@evil.example/`, `.evil.example`) is refused: secrets go to the configured server only.
+    fn url(&self, path: &str, action: &str) -> Result<reqwest::Url, Error> {
+        let base = self.transport.base_url.trim_end_matches('/');
+        let odd = || Error::BadAnswer {
+            action: action.to_string(),
+            problem: format!("the request path would leave {base}; nothing was sent"),
+        };
+        let url = reqwest::Url::parse(&format!("{base}{path}")).map_err(|_| odd())?;
+        let base = reqwest::Url::parse(base).map_err(|_| odd())?;
+        if !path.starts_with('/') || url.origin() != base.origin() || !url.username().is_empty() {
+            return Err(odd());
+        }
+        Ok(url)
+    }
+
     /// Sends a request, waiting for a homeserver that is down, restarting or rate-limiting, for
     /// up to `wait_timeout`. Any answer other than those is returned for the caller to judge.
     pub async fn send(&self, request: Request<'_>) -> Result<Reply, Error> {
+        let url = self.url(&request.path, &request.action)?;
         let started = Instant::now();
-        let deadline = started + self.transport.wait_timeout;
-        let url = format!("{}{}", self.transport.base_url.trim_end_matches('/'), request.path);
+        let deadline = after(started, self.transport.wait_timeout);
+        // Whether waiting `wait` more still ends before the deadline.
+        let fits = |wait: Duration| after(Instant::now(), wait) <= deadline;
         let mut pause = Duration::from_millis(100);
         loop {
             let retry_after = match self.send_once(&url, &request).await {
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS.as_u16() => {
                     // The server did not act on it, so even a non-idempotent request may go again.
                     let wait = Duration::from_millis(retry_after_ms(&reply).unwrap_or(1000));
-                    if Instant::now() + wait > deadline {
-                        return Err(Error::RateLimited { action: request.action, wait_ms: wait.as_millis() as u64 });
+                    if !fits(wait) {
+                        return Err(Error::RateLimited {
+                            action: request.action,
+                            wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        });
                     }
                     wait
                 }
@@ -216,7 +259,7 @@ impl Http {
                             cause: format!("HTTP {} from a proxy or a restarting server", reply.status),
                         });
                     }
-                    if Instant::now() + pause > deadline {
+                    if !fits(pause) {
                         return Err(Error::Unreachable {
                             url: self.transport.base_url.clone(),
                             waited_secs: started.elapsed().as_secs_f64(),
@@ -226,11 +269,20 @@ impl Http {
                     pause
                 }
                 Ok(reply) => return Ok(reply),
+                Err(Failure::TooLarge) => {
+                    return Err(Error::BadAnswer {
+                        action: request.action,
+                        problem: format!(
+                            "the answer was larger than {} KiB, more than any this tool expects",
+                            BODY_MAX / 1024
+                        ),
+                    })
+                }
                 // A read that took too long changed nothing: it fails now. A write may have been
                 // done all the same: one that must not go twice is the caller's to settle
                 // (`Interrupted`); any other is sent again, which settles it, while wait_timeout
                 // allows.
-                Err(e) if e.is_timeout() => {
+                Err(Failure::Transport(e)) if e.is_timeout() => {
                     let secs = self.transport.timeout.as_secs_f64();
                     if request.method != Method::GET && !request.idempotent {
                         return Err(Error::Interrupted {
@@ -238,14 +290,14 @@ impl Http {
                             cause: format!("no answer within the timeout of {secs} s"),
                         });
                     }
-                    if request.method == Method::GET || Instant::now() + pause > deadline {
+                    if request.method == Method::GET || !fits(pause) {
                         return Err(Error::TimedOut { action: request.action, secs });
                     }
                     pause
                 }
                 // Waiting does not mend a certificate that is not trusted, or a server that does
                 // not speak TLS: that fails at once.
-                Err(e) if e.is_connect() && is_tls_failure(&e) => {
+                Err(Failure::Transport(e)) if e.is_connect() && is_tls_failure(&e) => {
                     let cause = describe(&e);
                     let hint = if cause.contains("certificate") || cause.contains("Certificate") {
                         "if a CA of your own signed the homeserver's certificate, set ca_path to that CA's certificate (PEM file); validate_certs: false skips the check, which lets anyone on the way pose as the homeserver"
@@ -254,8 +306,8 @@ impl Http {
                     };
                     return Err(Error::Tls { url: self.transport.base_url.clone(), cause, hint });
                 }
-                Err(e) if e.is_connect() => {
-                    if Instant::now() + pause > deadline {
+                Err(Failure::Transport(e)) if e.is_connect() => {
+                    if !fits(pause) {
                         return Err(Error::Unreachable {
                             url: self.transport.base_url.clone(),
                             waited_secs: started.elapsed().as_secs_f64(),
@@ -264,8 +316,8 @@ impl Http {
                     }
                     pause
                 }
-                Err(e) => {
-                    if !request.idempotent || Instant::now() + pause > deadline {
+                Err(Failure::Transport(e)) => {
+                    if !request.idempotent || !fits(pause) {
                         return Err(Error::Interrupted { action: request.action, cause: describe(&e) });
                     }
                     pause
@@ -276,44 +328,94 @@ impl Http {
         }
     }
 
-    async fn send_once(&self, url: &str, request: &Request<'_>) -> Result<Reply, reqwest::Error> {
-        let mut builder = self.client.request(request.method.clone(), url);
+    async fn send_once(&self, url: &reqwest::Url, request: &Request<'_>) -> Result<Reply, Failure> {
+        let mut builder = self.client.request(request.method.clone(), url.clone());
         builder = match request.auth {
             Auth::None => builder,
             Auth::Bearer(token) => builder.bearer_auth(token.expose()),
-            Auth::Basic(user, secret) => builder.basic_auth(user, Some(secret.expose())),
+            Auth::Basic(user, secret) => {
+                builder.header(reqwest::header::AUTHORIZATION, basic_authorization(user, secret).expose())
+            }
         };
         builder = match &request.body {
             Body::None => builder,
             Body::Json(body) => builder.json(body),
             Body::Form(fields) => builder.form(fields),
         };
-        let response = builder.send().await?;
+        let mut response = builder.send().await?;
         let status = response.status().as_u16();
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let header_wait = header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok());
         let location = header(reqwest::header::LOCATION);
-        let text = response.text().await?;
-        let mut body = if text.trim().is_empty() {
-            Value::Null
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        if response.content_length().is_some_and(|length| length > BODY_MAX as u64) {
+            return Err(Failure::TooLarge);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if bytes.len() + chunk.len() > BODY_MAX {
+                return Err(Failure::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let (mut body, not_json) = if bytes.iter().all(u8::is_ascii_whitespace) {
+            (Value::Null, None)
         } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
+            match serde_json::from_slice(&bytes) {
+                Ok(value) => (value, None),
+                Err(_) => {
+                    let kind = content_type.as_deref().and_then(|t| t.split(';').next()).unwrap_or("untyped");
+                    let kind: String = kind.chars().filter(|c| c.is_ascii_graphic()).take(60).collect();
+                    (Value::Null, Some(format!("(a {kind} body of {} bytes, not JSON: not quoted)", bytes.len())))
+                }
+            }
         };
         if let Some(secs) = header_wait {
             if body.is_null() {
                 body = Value::Object(Default::default());
             }
             if let Value::Object(map) = &mut body {
-                map.entry("retry_after_ms").or_insert((secs * 1000).into());
+                map.entry("retry_after_ms").or_insert(secs.saturating_mul(1000).into());
             }
         }
         if (300..400).contains(&status) {
-            let to = location.map_or_else(|| "elsewhere".to_string(), |l| format!("to {l}"));
+            // Only where it leads, not its path or query: a hostile server could put an echoed
+            // secret there.
+            let to = location
+                .and_then(|l| url.join(&l).ok())
+                .map_or_else(|| "elsewhere".to_string(), |l| format!("to {}", l.origin().ascii_serialization()));
             body = serde_json::json!({"error": format!(
                 "the homeserver redirects {to}; redirects are not followed (one could carry the password or a token to another server): set the URL to where it leads"
             )});
         }
-        Ok(Reply { status, body })
+        Ok(Reply { status, body, not_json })
+    }
+}
+
+/// `Basic base64(user:secret)`, the `Authorization` value of OAuth2's `client_secret_basic`: a
+/// secret of its own (it decodes to the client secret), so it is made a [`Secret`] the moment it
+/// exists and masked in all output like the others.
+fn basic_authorization(user: &str, secret: &Secret) -> Secret {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", secret.expose()));
+    Secret::obtained(&encoded);
+    Secret::obtained(format!("Basic {encoded}"))
+}
+
+/// `start + wait`, or the far future when that does not fit in an `Instant`.
+fn after(start: Instant, wait: Duration) -> Instant {
+    start.checked_add(wait).unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
+}
+
+/// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or ::1.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let name = host.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
     }
 }
 

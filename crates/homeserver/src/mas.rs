@@ -17,6 +17,8 @@ const ADMIN_SCOPE: &str = "urn:mas:admin";
 const API: &str = "/api/admin/v1";
 /// A token is renewed this long before MAS says it expires, so it cannot expire mid-request.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
+/// The longest token lifetime believed, in seconds (a day; MAS gives minutes).
+const TOKEN_LIFETIME_MAX: u64 = 86_400;
 
 /// An admin client of MAS: `client_credentials`, allowed the `urn:mas:admin` scope.
 #[derive(Debug, Clone)]
@@ -54,7 +56,10 @@ impl Mas {
         let Some(endpoint) = endpoint else {
             return Err(reply.refused(action, Some("check mas_url: it should be MAS's own base URL")));
         };
-        let token_path = path_of(endpoint);
+        let token_path = token_path(endpoint).map_err(|problem| Error::BadAnswer {
+            action: format!("{action} (its token_endpoint)"),
+            problem: format!("{problem}; check mas_url: it should be MAS's own base URL"),
+        })?;
         let mas = Mas {
             http,
             server_name,
@@ -89,8 +94,9 @@ impl Mas {
         let Some(token) = token else {
             return Err(token_error(&reply, action));
         };
-        let lifetime = reply.body.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
-        let token = Secret::new(token);
+        // MAS's lifetimes are minutes; an absurd one must not overflow the clock.
+        let lifetime = reply.body.get("expires_in").and_then(Value::as_u64).unwrap_or(300).min(TOKEN_LIFETIME_MAX);
+        let token = Secret::obtained(token);
         *slot = Some((token.clone(), Instant::now() + Duration::from_secs(lifetime)));
         Ok(token)
     }
@@ -161,12 +167,26 @@ impl Mas {
     }
 }
 
-/// The path of a URL (`https://auth.example.com/oauth2/token` → `/oauth2/token`).
-fn path_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string()),
-        None => url.to_string(),
+/// The path of the token endpoint the discovery document names, to be used on `mas_url`: the
+/// issuer's public address may not be reachable from here, and a client secret must never be
+/// sent anywhere but to `mas_url`. Only an absolute http(s) URL with a plain path is accepted.
+fn token_path(endpoint: &str) -> Result<String, String> {
+    let refused = |why: &str| Err(format!("MAS named a token endpoint that {why}, so it is not used"));
+    let Ok(url) = reqwest::Url::parse(endpoint) else {
+        return refused("is not an absolute URL");
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return refused("is not an http(s) URL");
     }
+    if url.query().is_some() || url.fragment().is_some() {
+        return refused("has a query or fragment");
+    }
+    let path = url.path();
+    // The URL parser has already resolved `.` and `..`; what is left must be a plain path.
+    if !path.starts_with('/') || path.contains("//") || path.contains('@') || path.contains('\\') {
+        return refused("has an unusual path");
+    }
+    Ok(path.to_string())
 }
 
 /// MAS's error titles, passed on ("Well-known error codes are not yet specified": key on status).
@@ -319,8 +339,26 @@ mod tests {
 
     #[test]
     fn token_endpoint_path_is_kept_and_the_host_dropped() {
-        assert_eq!(path_of("https://auth.example.com/oauth2/token"), "/oauth2/token");
-        assert_eq!(path_of("http://127.0.0.1:8080/prefix/oauth2/token"), "/prefix/oauth2/token");
-        assert_eq!(path_of("https://auth.example.com"), "/");
+        assert_eq!(token_path("https://auth.example.com/oauth2/token").unwrap(), "/oauth2/token");
+        assert_eq!(token_path("http://127.0.0.1:8080/prefix/oauth2/token").unwrap(), "/prefix/oauth2/token");
+        assert_eq!(token_path("https://auth.example.com").unwrap(), "/");
+        assert_eq!(token_path("https://auth.example.com/a/../oauth2/token").unwrap(), "/oauth2/token");
+    }
+
+    #[test]
+    fn odd_token_endpoints_are_refused() {
+        for endpoint in [
+            "@127.0.0.1:18102/oauth2/token",
+            ".evil.example/token",
+            "/oauth2/token",
+            "oauth2/token",
+            "ftp://auth.example.com/token",
+            "https://auth.example.com/token?x=1",
+            "https://auth.example.com//evil.example/token",
+            "https://auth.example.com/token#x",
+            "",
+        ] {
+            assert!(token_path(endpoint).is_err(), "{endpoint:?} was accepted");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Synapse: shared-secret registration to create users, the admin API to look them up and
 //! change them, password login to check a password.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -106,9 +106,23 @@ impl Backend for Synapse {
         }
         let mut accounts = HashMap::new();
         let mut from = "0".to_string();
+        let action = "listing the server's users";
+        // A listing that does not end (a token that repeats, more pages than its total allows)
+        // is a broken or hostile server: it fails instead of being followed for ever.
+        let mut seen = HashSet::new();
+        let mut pages_allowed = u64::MAX;
         loop {
-            let path = format!("/_synapse/admin/v2/users?from={from}&limit={LIST_PAGE}&guests=false&deactivated=true");
-            let action = "listing the server's users";
+            if !seen.insert(from.clone()) || pages_allowed == 0 {
+                return Err(Error::BadAnswer {
+                    action: action.to_string(),
+                    problem: "the listing does not end (a page token repeats, or there are more pages than its total of users allows)".to_string(),
+                });
+            }
+            pages_allowed -= 1;
+            let path = format!(
+                "/_synapse/admin/v2/users?from={}&limit={LIST_PAGE}&guests=false&deactivated=true",
+                client::escape(&from)
+            );
             let reply = self.http.send(self.admin_request(Method::GET, path, action)).await?;
             if !reply.is_success() {
                 return Err(reply.refused(action, token_hint(&reply)));
@@ -118,6 +132,8 @@ impl Backend for Synapse {
                 if total.div_ceil(LIST_PAGE).saturating_mul(LOOKUPS_PER_PAGE) > wanted as u64 {
                     return Ok(None);
                 }
+                // Users registered while the listing runs may add a page or two.
+                pages_allowed = total.div_ceil(LIST_PAGE).saturating_add(2);
             }
             for user in reply.body.get("users").and_then(Value::as_array).into_iter().flatten() {
                 let Some(localpart) = user

@@ -26,12 +26,25 @@ fn block_on<F: std::future::Future>(work: F) -> Result<F::Output, String> {
 }
 
 fn main() -> ExitCode {
+    no_core_dumps();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match args.as_slice() {
         [path] if is_ansible_args_file(Path::new(path)) => module::run(Path::new(path)),
         // The role's matrix_user_exec with pipelining on: the args JSON comes on stdin, read once.
         [path] if path == "/dev/stdin" => module::run(Path::new(path)),
         _ => cli::main(args),
+    }
+}
+
+/// A core file would hold every password, token and secret of the run: none is written, and no
+/// other process of the same user may read this one's memory (`PR_SET_DUMPABLE` 0). Best
+/// effort: where the kernel refuses, the run goes on.
+fn no_core_dumps() {
+    let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain system calls on this process, with a valid pointer to a local value.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &none);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
 }
 
@@ -52,6 +65,18 @@ fn is_ansible_args_file(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn core_dumps_are_off() {
+        no_core_dumps();
+        // SAFETY: reads this process's own settings into a local value.
+        let (dumpable, limit) = unsafe {
+            let mut limit = libc::rlimit { rlim_cur: 1, rlim_max: 1 };
+            libc::getrlimit(libc::RLIMIT_CORE, &mut limit);
+            (libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0), limit)
+        };
+        assert_eq!((dumpable, limit.rlim_cur, limit.rlim_max), (0, 0, 0));
+    }
 
     #[test]
     fn module_mode_needs_a_json_object_with_ansible_keys() {

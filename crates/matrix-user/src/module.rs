@@ -18,6 +18,8 @@ use crate::settings::{Settings, SECRET_PARAMS};
 /// Parallel requests for a list of users when `concurrency` is not set: Synapse registers
 /// fastest at 2-4 concurrent requests; more adds nothing.
 const DEFAULT_CONCURRENCY: u64 = 4;
+/// The most parallel requests: more only makes a homeserver refuse or slow down.
+const CONCURRENCY_MAX: u64 = 64;
 
 /// The most failures a list's `msg` names; the per-user results have them all.
 const FAILURES_IN_MSG: usize = 10;
@@ -190,7 +192,11 @@ impl Request {
                 (username, user)
             })
             .collect();
-        Ok(Request::Many { users, concurrency: concurrency.unwrap_or(DEFAULT_CONCURRENCY) as usize })
+        let concurrency = concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        if concurrency > CONCURRENCY_MAX {
+            return Err(params.invalid("concurrency", format!("must be at most {CONCURRENCY_MAX}")));
+        }
+        Ok(Request::Many { users, concurrency: concurrency as usize })
     }
 }
 
@@ -221,6 +227,10 @@ pub fn execute(params: Params, check_mode: bool, diff: bool, redactor: &mut Reda
     };
     for warning in warnings {
         result.warn(warning);
+    }
+    // Tokens the backends obtained on the way, and forms derived from secrets.
+    for secret in homeserver::Secret::all_obtained() {
+        redactor.add(&secret);
     }
     result.set_invocation(invocation);
     Execution { result, users, failure }
@@ -370,32 +380,48 @@ fn outcome_fields(outcome: &Outcome) -> impl Iterator<Item = (&'static str, Valu
     .into_iter()
 }
 
-/// The parameters as given, each secret (also in `users` items) replaced as Ansible replaces
-/// `no_log` values. So is the value of any unknown parameter whose name suggests a secret
-/// (a misspelt `pasword` is still a password).
+/// The parameters as given, with every secret replaced as Ansible replaces `no_log` values: the
+/// secret parameters, and at any depth every key whose name suggests a secret (`password` in a
+/// `users` item, a misspelt `pasword`); `users` whole when it is not a list of objects (its
+/// passwords could be anywhere in it); the credentials in a URL.
 fn masked(params: &Map<String, Value>) -> Map<String, Value> {
     params
         .iter()
         .map(|(key, value)| {
             let value = match value {
                 Value::Null => Value::Null,
-                _ if SECRET_PARAMS.contains(&key.as_str()) || looks_secret(key) => {
-                    Value::String(NO_LOG_VALUE.to_string())
-                }
-                Value::Array(items) if key == "users" => Value::Array(
-                    items
-                        .iter()
-                        .map(|item| match item {
-                            Value::Object(fields) => Value::Object(masked(fields)),
-                            other => other.clone(),
-                        })
-                        .collect(),
-                ),
-                other => other.clone(),
+                _ if SECRET_PARAMS.contains(&key.as_str()) || looks_secret(key) => no_log(),
+                Value::Array(items) if key == "users" && items.iter().all(Value::is_object) => masked_value(value),
+                _ if key == "users" => no_log(),
+                other => masked_value(other),
             };
             (key.clone(), value)
         })
         .collect()
+}
+
+fn masked_value(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(masked(fields)),
+        Value::Array(items) => Value::Array(items.iter().map(masked_value).collect()),
+        Value::String(text) => Value::String(without_credentials(text)),
+        other => other.clone(),
+    }
+}
+
+fn no_log() -> Value {
+    Value::String(NO_LOG_VALUE.to_string())
+}
+
+/// `text` with the user and password of a URL (`http://user:pw@host`) masked.
+fn without_credentials(text: &str) -> String {
+    match crate::settings::url_credentials(text) {
+        Some(_) => match text.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.split_once('@')?.1))) {
+            Some((scheme, rest)) => format!("{scheme}://{NO_LOG_VALUE}@{rest}"),
+            None => NO_LOG_VALUE.to_string(),
+        },
+        None => text.to_string(),
+    }
 }
 
 fn looks_secret(name: &str) -> bool {

@@ -11,11 +11,15 @@ use homeserver::{Http, Secret, Server, Transport};
 
 /// Parameters that are secrets: masked in `invocation` and everywhere else.
 pub const SECRET_PARAMS: &[&str] =
-    &["password", "registration_shared_secret", "admin_access_token", "mas_client_secret"];
+    &["password", "registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database"];
 
 const DEFAULT_HOMESERVER_URL: &str = "http://127.0.0.1:8008";
 const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_WAIT_TIMEOUT_SECS: f64 = 60.0;
+/// The longest `timeout`: an hour for one answer is already more than any homeserver needs.
+const TIMEOUT_MAX_SECS: f64 = 3600.0;
+/// The longest `wait_timeout`: a day.
+const WAIT_TIMEOUT_MAX_SECS: f64 = 86_400.0;
 
 /// Which homeserver API manages users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +54,8 @@ impl Settings {
             Some("dendrite") => BackendKind::Dendrite,
             Some(_) => BackendKind::Mas,
         };
-        let homeserver_url = take_url(params, "homeserver_url")?.unwrap_or_else(|| DEFAULT_HOMESERVER_URL.to_string());
+        let homeserver_url =
+            take_url(params, redactor, "homeserver_url")?.unwrap_or_else(|| DEFAULT_HOMESERVER_URL.to_string());
         let server_name = params.take_str("server_name")?.filter(|s| !s.is_empty());
         if let Some(name) = &server_name {
             if name.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
@@ -62,11 +67,12 @@ impl Settings {
         let dendrite_database = params.take_str("dendrite_database")?.filter(|s| !s.is_empty());
         if let Some(setting) = &dendrite_database {
             redactor.add(setting);
+            url_credentials(setting).into_iter().flatten().for_each(|secret| redactor.add(&secret));
             if backend != BackendKind::Dendrite {
                 return Err(params.invalid("dendrite_database", "applies only with backend: dendrite"));
             }
         }
-        let mas_url = take_url(params, "mas_url")?;
+        let mas_url = take_url(params, redactor, "mas_url")?;
         let mas_client_id = params.take_str("mas_client_id")?.filter(|s| !s.is_empty());
         let mas_client_secret = take_secret(params, redactor, "mas_client_secret")?;
         let skip_password_check = params.take_bool("skip_password_check")?.unwrap_or(false);
@@ -97,10 +103,17 @@ impl Settings {
         let validate_certs = params.take_bool("validate_certs")?.unwrap_or(true);
         let ca_path = params.take_str("ca_path")?.map(PathBuf::from);
         let timeout = params.take_seconds("timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
-        if timeout == 0.0 {
-            return Err(params.invalid("timeout", "must be more than 0 seconds"));
+        if timeout == 0.0 || timeout > TIMEOUT_MAX_SECS {
+            return Err(
+                params.invalid("timeout", format!("must be more than 0 and at most {TIMEOUT_MAX_SECS} seconds"))
+            );
         }
         let wait_timeout = params.take_seconds("wait_timeout")?.unwrap_or(DEFAULT_WAIT_TIMEOUT_SECS);
+        if wait_timeout > WAIT_TIMEOUT_MAX_SECS {
+            return Err(
+                params.invalid("wait_timeout", format!("must be at most {WAIT_TIMEOUT_MAX_SECS} seconds (a day)"))
+            );
+        }
         Ok(Settings {
             backend,
             server_name,
@@ -171,15 +184,34 @@ impl Settings {
     }
 }
 
-/// An optional http(s) URL.
-fn take_url(params: &mut Params, name: &str) -> Result<Option<String>, ParamError> {
+/// An optional http(s) URL; the user and password it may hold are secrets.
+fn take_url(params: &mut Params, redactor: &mut Redactor, name: &str) -> Result<Option<String>, ParamError> {
     let url = params.take_str(name)?.filter(|s| !s.is_empty());
+    if let Some(secrets) = url.as_deref().and_then(url_credentials) {
+        secrets.iter().for_each(|secret| redactor.add(secret));
+    }
     match url {
         Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
             Err(params.invalid(name, "must start with http:// or https://"))
         }
         url => Ok(url),
     }
+}
+
+/// The user and password in a URL's authority (`scheme://user:pw@host`), as written and
+/// decoded; `None` when it has none.
+pub fn url_credentials(text: &str) -> Option<Vec<String>> {
+    let (_, rest) = text.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let mut found = Vec::new();
+    for part in userinfo.split(':').chain([userinfo]) {
+        if !part.is_empty() {
+            found.push(part.to_string());
+            found.push(percent_encoding::percent_decode_str(part).decode_utf8_lossy().into_owned());
+        }
+    }
+    Some(found)
 }
 
 /// A secret given either directly (`name`) or as a file (`name_file`) read where the module runs;
