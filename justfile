@@ -18,11 +18,14 @@ build:
 build-target triple:
     @scripts/build-target "$1"
 
-# Register a user, or bring an existing one to the wanted admin state: just register-user john 'secret' yes
+# Register a user, or bring an existing one to the wanted admin state: just register-user john - yes (password from stdin, or asked for; `john 'secret' yes` shows it in ps)
 [no-exit-message]
 register-user username password admin_yes_or_no *extra_args: build
     #!/usr/bin/env bash
     # A script, not recipe lines: just would echo the password with each line it runs.
+    # The password reaches scripts/extra-vars on its standard input, never in a command line: with
+    # `-` it is read from standard input or asked for, and only `just` and this shell see the
+    # three-argument form's password in theirs.
     set -euo pipefail
     inventory="${MATRIX_USER_INVENTORY:-inventory/hosts}"
     if [ ! -e "$inventory" ]; then
@@ -36,15 +39,60 @@ register-user username password admin_yes_or_no *extra_args: build
     trap 'exit 129' HUP
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    scripts/extra-vars "$1" "$2" "$3" > "$vars"
+    if [ "$2" != - ]; then
+        # printf is a shell builtin: the password goes down the pipe without a command line of its own.
+        printf '%s' "$2" | scripts/extra-vars register "$1" "$3" > "$vars"
+    elif [ -t 0 ]; then
+        # Asked twice without echo: a typo would otherwise become the new account's password.
+        IFS= read -r -s -p "Password for $1: " password || { echo >&2; echo "No password given: nothing was run." >&2; exit 1; }
+        echo >&2
+        if [ -z "$password" ]; then
+            echo "No password given: nothing was run." >&2
+            exit 1
+        fi
+        IFS= read -r -s -p "The same password again: " again || { echo >&2; echo "No password given: nothing was run." >&2; exit 1; }
+        echo >&2
+        if [ "$password" != "$again" ]; then
+            echo "The two passwords differ: nothing was run." >&2
+            exit 1
+        fi
+        unset again
+        printf '%s' "$password" | scripts/extra-vars register "$1" "$3" --from-user > "$vars"
+        unset password
+    else
+        # Read by the helper itself: one trailing newline (from `echo pw |`) is dropped, an empty password refused.
+        scripts/extra-vars register "$1" "$3" --from-user > "$vars"
+    fi
     shift 3
     # Not `exec`: the EXIT trap must still run after ansible-playbook.
     ansible-playbook -i "$inventory" setup.yml --extra-vars "@$vars" \
         --extra-vars matrix_user_module_build=false --tags=register-user "$@"
 
-# Ensure every user in `matrix_user_users` (inventory or -e @file) in one task: just ensure-users -e @users.yml
-ensure-users *extra_args: build
-    ansible-playbook -i "${MATRIX_USER_INVENTORY:-inventory/hosts}" setup.yml \
+# Ensure every user in `matrix_user_users` in one task: just ensure-users users.yml (read literally; `-e @users.yml` and the inventory are templated)
+[no-exit-message]
+ensure-users *args: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    inventory="${MATRIX_USER_INVENTORY:-inventory/hosts}"
+    if [ ! -e "$inventory" ]; then
+        echo "No inventory at $inventory: create it as docs/registering-users.md describes, or set MATRIX_USER_INVENTORY." >&2
+        exit 1
+    fi
+    if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+        # A vars file: rewritten with every string tagged `!unsafe`, so Ansible templates none of it.
+        umask 077
+        vars=$(mktemp)
+        # The copy holds the passwords: removed however the script ends (a signal ends it via exit).
+        trap 'rm -f "$vars"' EXIT
+        trap 'exit 129' HUP
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        scripts/extra-vars file "$1" > "$vars"
+        shift
+        set -- --extra-vars "@$vars" "$@"
+    fi
+    # Not `exec`: the EXIT trap must still run after ansible-playbook.
+    ansible-playbook -i "$inventory" setup.yml \
         --extra-vars matrix_user_module_build=false --tags=ensure-matrix-users-created "$@"
 
 # Start a throwaway local homeserver (synapse on 127.0.0.1:8008, or dendrite on :8009) under .local/

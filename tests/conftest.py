@@ -259,17 +259,19 @@ def make_runner(server, tmp_path):
                 "--wait-timeout=5",
             ]
 
-        def just(self, *args, secrets=(), env=None):
+        def just(self, *args, secrets=(), env=None, stdin=None):
+            """`just` with `args`; `stdin` is text to give it on standard input, or a file
+            descriptor (a terminal) to give it as standard input."""
             full_env = dict(os.environ, MATRIX_USER_INVENTORY=server.inventory)
             full_env["PATH"] = f"{VENV_BIN}:{full_env['PATH']}"
-            return self._ansible([VENV_BIN / "just", *args], full_env, env, secrets)
+            return self._ansible([VENV_BIN / "just", *args], full_env, env, secrets, stdin)
 
         def playbook(self, *args, secrets=(), env=None):
             full_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")
             command = [VENV_BIN / "ansible-playbook", "-i", server.inventory, "setup.yml", *args]
             return self._ansible(command, full_env, env, secrets)
 
-        def _ansible(self, command, full_env, env, secrets):
+        def _ansible(self, command, full_env, env, secrets, stdin=None):
             """Runs Ansible (directly or through `just`) keeping its remote files
             (ANSIBLE_KEEP_REMOTE_FILES) in folders of the test's own, then checks them: only
             Ansible's own args files may hold a secret, and no temporary file of the controller
@@ -283,7 +285,10 @@ def make_runner(server, tmp_path):
                 full_env[name] = str(folder)
             full_env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
             full_env.update(env or {})
-            proc = subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300)
+            given = {"input": stdin} if isinstance(stdin, str) else {"stdin": stdin}
+            proc = subprocess.run(
+                command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300, check=False, **given
+            )
             all_secrets = [*secrets, *server.secrets]
             result = Run(proc, all_secrets)
             for name, folder in places.items():

@@ -167,7 +167,7 @@ def test_ensure_twenty_users_from_a_file(synapse, run, name, tmp_path):
         "failed": 0,
     }
     assert len(result["users"]) == 20
-    for user, entry in zip(users, result["users"]):
+    for user, entry in zip(users, result["users"], strict=True):
         assert entry == {
             "username": user["username"],
             "changed": False,

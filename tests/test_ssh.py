@@ -325,7 +325,7 @@ def test_run_on_controller_gives_the_same_results(ssh, name):
     controller_inventory = ssh.inventory(**dict(host_vars, matrix_user_run_on="controller", matrix_user_install_dir=None))
     controller_runs = register_sequence(ssh, controller_inventory, on_controller, password, first_changes=1)
 
-    for (h, _), (c, mark) in zip(host_runs, controller_runs):
+    for (h, _), (c, mark) in zip(host_runs, controller_runs, strict=True):
         assert [m.replace(on_host, "NAME") for m in reported(h)] == [m.replace(on_controller, "NAME") for m in reported(c)]
         # Nothing ran on the host: no command, no SFTP session.
         assert ssh.sshd.sessions_since(mark) == 0, ssh.sshd.log_since(mark)
