@@ -123,11 +123,12 @@ test: build
     cargo test --workspace --locked
     python -m pytest tests
 
-# Check formatting and lints (Rust, Python, Ansible, YAML)
+# Check formatting and lints (Rust, Python, shell, Ansible, YAML)
 lint: build
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     ruff check .
+    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse
     yamllint --strict .
     ansible-lint
 
