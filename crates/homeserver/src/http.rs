@@ -210,6 +210,11 @@ impl Http {
         &self.transport.base_url
     }
 
+    /// The longest wait for one answer (`timeout`); Dendrite's database is bounded by it too.
+    pub fn timeout(&self) -> Duration {
+        self.transport.timeout
+    }
+
     pub fn wait_timeout(&self) -> Duration {
         self.transport.wait_timeout
     }

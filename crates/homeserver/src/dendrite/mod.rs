@@ -4,6 +4,8 @@
 //! the admin flag of an existing account.
 
 mod database;
+mod postgres;
+mod tls;
 
 use std::collections::HashMap;
 
@@ -44,6 +46,11 @@ impl Dendrite {
         admin_token: Option<Secret>,
         database: Option<AccountsDatabase>,
     ) -> Result<Dendrite, Error> {
+        // A database URL that cannot be used safely is refused before any traffic.
+        let database = database.map(|database| database.with_timeout(http.timeout()));
+        if let Some(database) = &database {
+            database.check()?;
+        }
         let server_name = client::server_name(&http, server_name, admin_token.as_ref()).await?;
         Ok(Dendrite { http, server_name, shared_secret, admin_token, database })
     }
