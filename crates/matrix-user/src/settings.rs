@@ -198,18 +198,17 @@ fn take_url(params: &mut Params, redactor: &mut Redactor, name: &str) -> Result<
     }
 }
 
-/// The user and password in a URL's authority (`scheme://user:pw@host`), as written and
-/// decoded; `None` when it has none.
+/// The password in a URL's authority (`scheme://user:pw@host`), as written and decoded, and
+/// the whole `user:pw`; `None` when the URL holds no credentials. The user name alone is not a
+/// secret (masking it would mangle every message that names, say, a `dendrite` user).
 pub fn url_credentials(text: &str) -> Option<Vec<String>> {
     let (_, rest) = text.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let (userinfo, _) = authority.rsplit_once('@')?;
-    let mut found = Vec::new();
-    for part in userinfo.split(':').chain([userinfo]) {
-        if !part.is_empty() {
-            found.push(part.to_string());
-            found.push(percent_encoding::percent_decode_str(part).decode_utf8_lossy().into_owned());
-        }
+    let mut found = vec![userinfo.to_string()];
+    if let Some((_, password)) = userinfo.split_once(':').filter(|(_, pw)| !pw.is_empty()) {
+        found.push(password.to_string());
+        found.push(percent_encoding::percent_decode_str(password).decode_utf8_lossy().into_owned());
     }
     Some(found)
 }
