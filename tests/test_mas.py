@@ -44,6 +44,7 @@ class MasServer:
                     "matrix_user_mas_url": self.url,
                     "matrix_user_mas_client_id": self.client.client_id,
                     "matrix_user_mas_client_secret_file": str(self.client_secret_file),
+                    "matrix_user_mas_login_interval": standin.login_interval,
                 }
             )
         )
