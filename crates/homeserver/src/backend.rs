@@ -70,6 +70,12 @@ pub trait Backend {
         None
     }
 
+    /// Why the server takes no password at all now (MAS with passwords turned off), so that a run
+    /// that would set or check one fails before any change.
+    fn passwords_refused(&self) -> Option<String> {
+        None
+    }
+
     /// The parameter this backend lacks for `operation`, if any, so that a plan that cannot be
     /// carried out fails before anything is changed.
     fn missing_for(&self, operation: Operation) -> Option<&'static str>;

@@ -593,9 +593,8 @@ impl Backend for Mas {
     /// Passwords turned off in MAS: no password can be set, so nothing is created. (Whether MAS
     /// finds a password strong enough is known from its answer only: estimating it here would need
     /// zxcvbn's dictionaries, which would make the binary copied to every host half as large again.)
-    fn password_problem(&self, password: &Secret) -> Option<String> {
-        let _ = password;
-        self.passwords_off().map(|off| format!("cannot be set: {off}"))
+    fn passwords_refused(&self) -> Option<String> {
+        self.passwords_off().map(str::to_string)
     }
 
     fn missing_for(&self, _operation: Operation) -> Option<&'static str> {

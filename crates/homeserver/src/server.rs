@@ -42,6 +42,10 @@ impl Backend for Server {
         each!(self, b => b.password_problem(password))
     }
 
+    fn passwords_refused(&self) -> Option<String> {
+        each!(self, b => b.passwords_refused())
+    }
+
     fn missing_for(&self, operation: Operation) -> Option<&'static str> {
         each!(self, b => b.missing_for(operation))
     }

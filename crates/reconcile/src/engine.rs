@@ -110,10 +110,16 @@ pub(crate) async fn ensure_seen<B: Backend>(
     seen: Option<Lookup>,
     check_mode: bool,
 ) -> Result<Outcome, Error> {
-    // A password that will be checked or may be set, and that the server refuses whatever it
-    // is (passwords turned off, too weak): refused before any request about the user.
+    if let Some(problem) = backend.password_problem(wanted.password) {
+        return Err(PlanError::Password { user: user.to_string(), problem }.into());
+    }
+    // A password that will be checked or may be set, on a server that takes none (passwords
+    // turned off): refused before any request about the user.
     let password_problem = || {
-        backend.password_problem(wanted.password).map(|problem| PlanError::Password { user: user.to_string(), problem })
+        backend.passwords_refused().map(|why| PlanError::Password {
+            user: user.to_string(),
+            problem: format!("cannot be set or checked: {why}"),
+        })
     };
     if wanted.update_password == UpdatePassword::Always {
         if let Some(problem) = password_problem() {
