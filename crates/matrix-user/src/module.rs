@@ -393,7 +393,6 @@ async fn ensure_list<B: Backend>(
             "promoted": totals.promoted,
             "demoted": totals.demoted,
             "password_changed": totals.password_changed,
-            "email_added": totals.email_added,
             "unchanged": totals.unchanged,
             "failed": totals.failed,
         }),
