@@ -489,6 +489,9 @@ def test_check_mode_says_what_it_cannot_foresee(mas, run_mas, name):
     assert result["changed"] is True and result["msg"].startswith(f"would create @{reserved}:example.com"), result
     assert "cannot foresee" in result["msg"] and "application service" in result["msg"], result["msg"]
     assert "strong enough" in result["msg"]
+    env = dict(mas.cli_env, MATRIX_USER_PASSWORD=STRONG)
+    r = run_mas.cli("register", reserved, "--check", env=env, secrets=[STRONG])
+    assert r.returncode == 0 and f"would create @{reserved}:example.com (check mode cannot foresee" in r.stdout, r.output
     result = run_mas.module(params, secrets=[STRONG])
     assert result.get("failed") is True and result["changed"] is False
     assert "reserved" in result["msg"] and "application service" in result["msg"], result["msg"]

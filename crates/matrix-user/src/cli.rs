@@ -700,7 +700,13 @@ fn user_line(outcome: &Outcome) -> String {
             (Action::AddEmail, true) => "add email",
         })
         .collect();
-    format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "))
+    let line = format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "));
+    if check && !outcome.caveats.is_empty() {
+        // What the server may still refuse, which check mode cannot know.
+        format!("{line} ({})", outcome.caveats.join("; "))
+    } else {
+        line
+    }
 }
 
 /// "1 created, 19 unchanged"; in check mode "1 to create, 19 unchanged (check mode: nothing was changed)".
