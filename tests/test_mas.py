@@ -364,6 +364,19 @@ def test_the_wait_for_the_login_limit_is_bounded(mas, run_mas, name):
     assert mas.standin.logins_limited <= 1
 
 
+@pytest.mark.parametrize("mas", [{"login_interval": 1.5}], indirect=True)
+def test_a_stricter_login_limit_is_learnt(mas, run_mas, name):
+    # MAS allows one login per 1.5 s; the tool is told 0.5 s, and lengthens its pause by half at
+    # each refusal that came after a full pause (0.5, 0.75, 1.125, 1.69 s).
+    users = [{"username": f"{name}-{i}", "password": f"{STRONG}-{i}"} for i in range(6)]
+    for user in users:
+        mas.standin.add_user(user["username"], user["password"])
+    params = run_mas.connection(users=users, update_password="always", mas_login_interval=0.5)
+    result = run_mas.module(params, secrets=[u["password"] for u in users])
+    assert result["totals"]["unchanged"] == 6 and result["totals"]["failed"] == 0, result
+    assert mas.standin.logins_limited <= 5, mas.standin.logins_limited
+
+
 # --- 4: site-config: server name, passwords off -------------------------------------------------------
 
 
@@ -394,6 +407,18 @@ def test_passwords_off_fail_before_any_change(mas, run_mas, name):
                             secrets=[STRONG])
     assert result.get("failed") is True and "passwords" in result["msg"]
     assert mas.standin.login_attempts == 0
+
+
+@pytest.mark.parametrize("mas", [{"homeserver_up": False}], indirect=True)
+def test_synapse_down_fails_the_creation_and_changes_nothing(mas, run_mas, name):
+    result = run_mas.module(run_mas.connection(username=name, password=STRONG), secrets=[STRONG])
+    assert result.get("failed") is True and result["changed"] is False, result
+    assert "HTTP 500" in result["msg"] and "homeserver" in result["msg"], result["msg"]
+    assert mas.user(name) is None
+    # What stays in MAS still works: promoting an existing user.
+    mas.standin.add_user(name, STRONG)
+    result = run_mas.module(run_mas.connection(username=name, password=STRONG, admin=True), secrets=[STRONG])
+    assert result["changed"] is True and mas.user(name).admin is True
 
 
 # --- 5: the admin session ends with the run -----------------------------------------------------------
