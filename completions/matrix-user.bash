@@ -41,7 +41,7 @@ _matrix__user() {
 
     case "${cmd}" in
         matrix__user)
-            opts="-q -h -V --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --check --diff --json --quiet --help --version register ensure help"
+            opts="-q -h -V --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help --version register ensure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,6 +107,14 @@ _matrix__user() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --mas-login-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -115,7 +123,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__ensure)
-            opts="-q -h --update-password --concurrency --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --check --diff --json --quiet --help"
+            opts="-q -h --update-password --concurrency --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +197,14 @@ _matrix__user() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --mas-login-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -253,7 +269,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__register)
-            opts="-q -h --admin --update-password --displayname --email --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --check --diff --json --quiet --help"
+            opts="-q -h --admin --update-password --displayname --email --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,6 +356,14 @@ _matrix__user() {
                     return 0
                     ;;
                 --skip-password-check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_matrix_user_global_optspecs
-    string join \n config= homeserver-url= server-name= backend= registration-shared-secret-file= admin-access-token-file= validate-certs= ca-path= timeout= wait-timeout= dendrite-database-file= mas-url= mas-client-id= mas-client-secret-file= skip-password-check= check diff json q/quiet h/help V/version
+    string join \n config= homeserver-url= server-name= backend= registration-shared-secret-file= admin-access-token-file= validate-certs= ca-path= timeout= wait-timeout= dendrite-database-file= mas-url= mas-client-id= mas-client-secret-file= skip-password-check= mas-login-interval= mas-login-wait= check diff json q/quiet h/help V/version
 end
 
 function __fish_matrix_user_needs_command
@@ -39,6 +39,8 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-url -d 'MAS
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l check -d 'Change nothing; say what a real run would change'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l diff -d 'Also show each change\'s before and after'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
@@ -69,6 +71,8 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l password-stdin -d 'Read the password from standard input; one final line break is dropped'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l check -d 'Change nothing; say what a real run would change'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l diff -d 'Also show each change\'s before and after'
@@ -92,6 +96,8 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-u
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l check -d 'Change nothing; say what a real run would change'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l diff -d 'Also show each change\'s before and after'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l json -d 'Print the module\'s result object (one JSON line) instead of text'

@@ -6,15 +6,30 @@ the project's CONTRACTS.md (section C) and in MAS's published Admin API descript
 
 - OpenID discovery (`/.well-known/openid-configuration`) and `POST /oauth2/token` with the client_credentials
   grant, real client authentication (client_secret_basic / client_secret_post), scope `urn:mas:admin`, expiring
-  tokens;
-- the Admin API operations the backend uses: getUserByUsername, getUser, listUsers, createUser,
-  setUserPassword, userSetAdmin, listUserEmails, addUserEmail (anything else under /api/admin/v1 is a 404);
+  tokens; each grant opens an admin session that stays active until it expires or `POST /oauth2/revoke` ends it;
+- the Admin API operations the backend uses: siteConfig, getUserByUsername, getUser, listUsers, createUser,
+  setUserPassword, userSetAdmin, lockUser, unlockUser, listUserEmails, addUserEmail, listCompatSessions,
+  listOAuth2Sessions
+  (anything else under /api/admin/v1 is a 404);
 - the compatibility login/logout (`/_matrix/client/v3/login`, `/logout`) used to check a password.
+
+It models what a real MAS v1.22 was seen to do (the project's shared reference MAS-OBSERVED.md):
+- the compatibility login's rate limit: `login_burst` attempts at once, then one per `login_interval` seconds
+  (MAS's defaults: 3, then 1 per 20 s), answered `429 M_LIMIT_EXCEEDED` with no retry hint;
+- a locked user's login answers `401 M_USER_LOCKED` before the password is checked; a deactivated user's fails;
+- with passwords disabled (`password_auth_enabled=False`) set-password is refused and the login answers
+  `400 M_UNKNOWN "Invalid login type"`;
+- email addresses are matched case-insensitively (filters and "already in use");
+- names in an appservice's namespace (`reserved_prefixes`) are refused: 409 "Username is reserved by the
+  homeserver";
+- with the homeserver down (`homeserver_up=False`) creating a user answers 500; the rest of the Admin API works;
+- password strength is zxcvbn's score (the zxcvbn package), refused below `minimum_password_complexity`.
 
 Every Admin API request and response is checked against the API description: a request that does not fit is
 answered 400 and recorded in `violations`, a response that does not fit (a stand-in bug) is recorded too.
-Unlike MAS it never talks to a homeserver, checks password strength with a simple documented rule instead of
-zxcvbn, and keeps passwords only as salted hashes. It never prints or logs secrets.
+Unlike MAS it never talks to a homeserver (`homeserver_up` stands for one), scores passwords with the zxcvbn
+package (MAS uses a Rust port of the same estimator, so a borderline password may score differently), and keeps
+passwords only as salted hashes. It never prints or logs secrets.
 The API description is read from $MATRIX_USER_MAS_SPEC, else from the shared reference folder beside the
 repository (../shared/reference/mas-admin-api.spec.json).
 """
@@ -35,6 +50,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import zxcvbn
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
@@ -182,9 +198,19 @@ class MasStandIn:
     `users` (username -> User), `clients`, `violations`, `ignored`, `requests_log`, `compat_sessions`."""
 
     def __init__(self, server_name="example.com", token_ttl=300, password_auth_enabled=True,
-                 min_password_length=8, min_password_classes=3, spec_path=SPEC_PATH, port=0):
+                 minimum_password_complexity=3, login_burst=3, login_interval=20.0, reserved_prefixes=(),
+                 homeserver_up=True, site_config=True, spec_path=SPEC_PATH, port=0):
         self.server_name, self.token_ttl, self.password_auth_enabled = server_name, token_ttl, password_auth_enabled
-        self.min_password_length, self.min_password_classes = min_password_length, min_password_classes
+        self.minimum_password_complexity = minimum_password_complexity
+        # The compatibility login's per-IP limit (every client here is 127.0.0.1): a bucket of `login_burst`
+        # attempts, refilled by one every `login_interval` seconds.
+        self.login_burst, self.login_interval = login_burst, login_interval
+        self._login_bucket = (float(login_burst), time.monotonic())
+        self.reserved_prefixes = tuple(reserved_prefixes)  # appservice namespaces (users starting with these)
+        self.homeserver_up = homeserver_up
+        self.site_config = site_config  # False: a MAS older than v1.3.0, which has no site-config
+        self.login_attempts = 0  # compatibility logins asked for, rate-limited ones included
+        self.logins_limited = 0  # of those, answered 429
         self.spec = load_spec(str(spec_path))
         self.port = port
         self.users = {}  # username -> User
@@ -193,8 +219,11 @@ class MasStandIn:
         self.ignored = []  # query parameters / body properties the API description does not name (MAS ignores them)
         self.requests_log = []  # (method, path, status); no bodies, no headers, so no secrets
         self.tokens_issued = 0
+        self.tokens_revoked = 0
         self._tokens = {}  # admin access token -> expiry (time.monotonic())
+        self._admin_sessions = {}  # admin access token -> OAuth2Session (one per grant)
         self._compat = {}  # compat access token -> (user id, device id)
+        self._compat_sessions = []  # every compatibility session, finished ones too
         self._emails = {}  # email id -> Email
         self._lock = threading.RLock()  # re-entrant: a test may call expire_tokens() from inside a handler
         self._server = None
@@ -259,19 +288,41 @@ class MasStandIn:
         return len(self._compat)
 
     @property
+    def active_admin_sessions(self):
+        """How many OAuth 2.0 sessions of admin clients are still active (not expired, not revoked)."""
+        with self._lock:
+            return sum(1 for s in self._admin_sessions.values() if self._session_active(s))
+
+    def _session_active(self, session):
+        return session.finished_at is None and time.monotonic() < self._tokens.get(session.token, 0.0)
+
+    @property
     def secrets(self):
         """Every client secret and token this server handed out, for leak checks."""
         return [c.client_secret for c in self.clients.values()] + list(self._tokens) + list(self._compat)
 
+    def password_score(self, password):
+        """zxcvbn's score (0-4) of a password, as MAS computes it (on at most the first 100 characters: the
+        estimator's cost grows fast with length)."""
+        return zxcvbn.zxcvbn(password[:100])["score"]
+
     def password_is_weak(self, password):
-        """Stand-in for MAS's zxcvbn check: weak when shorter than `min_password_length`, or when it mixes
-        fewer than `min_password_classes` of lower case, upper case, digits and other characters
-        (a passphrase of twice the minimum length or more needs no mix)."""
-        classes = sum(any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit))
-        classes += any(not c.isalnum() for c in password)
-        if len(password) < self.min_password_length:
-            return True
-        return len(password) < 2 * self.min_password_length and classes < self.min_password_classes
+        """MAS's check: weaker than `minimum_password_complexity` (zxcvbn's score)."""
+        return self.password_score(password) < self.minimum_password_complexity
+
+    def _take_login_slot(self):
+        """Whether the login rate limit lets one more attempt through now (and takes it)."""
+        tokens, last = self._login_bucket
+        at = time.monotonic()
+        if self.login_interval > 0:
+            tokens = min(float(self.login_burst), tokens + (at - last) / self.login_interval)
+        else:
+            tokens = float(self.login_burst)
+        if tokens < 1:
+            self._login_bucket = (tokens, at)
+            return False
+        self._login_bucket = (tokens - 1, at)
+        return True
 
     # --- HTTP ------------------------------------------------------------------------------------------
     def _handle(self, req, method):
@@ -306,6 +357,8 @@ class MasStandIn:
             }
         if (method, path) == ("POST", "/oauth2/token"):
             return self._token(headers, body)
+        if (method, path) == ("POST", "/oauth2/revoke"):
+            return self._revoke(headers, body)
         if (method, path) == ("GET", "/_matrix/client/v3/login"):
             return 200, {"flows": [{"type": "m.login.password"}] if self.password_auth_enabled else []}
         if (method, path) == ("POST", "/_matrix/client/v3/login"):
@@ -315,37 +368,43 @@ class MasStandIn:
         return 404, error(f"stand-in: nothing at {method} {path}")
 
     # --- OAuth 2.0 token endpoint (crates/handlers/src/oauth2/token.rs, axum-utils client_authorization.rs) -
-    def _token(self, headers, body):
-        def oauth_error(status, code, description):
-            return status, {"error": code, "error_description": description}
-
+    def _client_auth(self, headers, body):
+        """(client, form, None) for an authenticated client, else (None, None, error answer)."""
         if not (headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
-            return oauth_error(400, "invalid_request", "expected a form-encoded body")
+            return None, None, _oauth_error(400, "invalid_request", "expected a form-encoded body")
         form = dict(urllib.parse.parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
+        oauth_error = _oauth_error
         basic, auth = None, headers.get("Authorization")
         if auth:
             if auth[:6].lower() != "basic ":
-                return oauth_error(400, "invalid_request", "Invalid Authorization header")
+                return None, None, oauth_error(400, "invalid_request", "Invalid Authorization header")
             try:  # like MAS (headers crate): base64 of id:secret, no percent-decoding of either part
                 basic = base64.b64decode(auth[6:].strip(), validate=True).decode().split(":", 1)
             except (binascii.Error, UnicodeDecodeError):
-                return oauth_error(400, "invalid_request", "Invalid Authorization header")
+                return None, None, oauth_error(400, "invalid_request", "Invalid Authorization header")
             if len(basic) != 2:
-                return oauth_error(400, "invalid_request", "Invalid Authorization header")
+                return None, None, oauth_error(400, "invalid_request", "Invalid Authorization header")
         if basic and "client_secret" in form:
-            return oauth_error(400, "invalid_request", "credentials presented twice")
+            return None, None, oauth_error(400, "invalid_request", "credentials presented twice")
         if basic:
             if form.get("client_id", basic[0]) != basic[0]:
-                return oauth_error(400, "invalid_grant", "client_id in form does not match credential")
+                return None, None, oauth_error(400, "invalid_grant", "client_id in form does not match credential")
             (client_id, secret), method = basic, "client_secret_basic"
         elif "client_id" in form and "client_secret" in form:
             client_id, secret, method = form["client_id"], form["client_secret"], "client_secret_post"
         else:
-            return oauth_error(400, "invalid_request", "No credentials were presented")
+            return None, None, oauth_error(400, "invalid_request", "No credentials were presented")
         client = self.clients.get(client_id)
         if (client is None or client.auth_method != method
                 or not hmac.compare_digest(secret.encode(), client.client_secret.encode())):
-            return oauth_error(401, "invalid_client", "client authentication failed")
+            return None, None, oauth_error(401, "invalid_client", "client authentication failed")
+        return client, form, None
+
+    def _token(self, headers, body):
+        client, form, refused = self._client_auth(headers, body)
+        if refused:
+            return refused
+        oauth_error = _oauth_error
         grant = form.get("grant_type")
         if grant is None:
             return oauth_error(400, "invalid_request", "missing grant_type")
@@ -357,20 +416,40 @@ class MasStandIn:
             return oauth_error(403, "invalid_scope", "denied by policy")
         token = "mat_" + secrets.token_urlsafe(24)
         self._tokens[token] = time.monotonic() + self.token_ttl
+        self._admin_sessions[token] = OAuth2Session(client.client_id, ADMIN_SCOPE, token)
         self.tokens_issued += 1
         return 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl, "scope": ADMIN_SCOPE}
 
-    # --- compatibility login (crates/handlers/src/compat/login.rs) --------------------------------------
+    def _revoke(self, headers, body):
+        """RFC 7009 token revocation: the client authenticates as at the token endpoint; a token it does not
+        own, or an unknown one, is answered 200 all the same."""
+        client, form, refused = self._client_auth(headers, body)
+        if refused:
+            return refused
+        if "token" not in form:
+            return _oauth_error(400, "invalid_request", "missing token")
+        session = self._admin_sessions.get(form["token"])
+        if session is not None and session.client_id == client.client_id and session.finished_at is None:
+            session.finished_at = now()
+            self._tokens.pop(form["token"], None)
+            self.tokens_revoked += 1
+        return 200, {}
+
+    # --- compatibility login ----------------------------------------------------------------------------
     def _login(self, body):
         def forbidden():
             return 403, {"errcode": "M_FORBIDDEN", "error": "Invalid username or password"}
 
+        self.login_attempts += 1
+        if not self._take_login_slot():  # as observed: no Retry-After, no retry_after_ms
+            self.logins_limited += 1
+            return 429, {"errcode": "M_LIMIT_EXCEEDED", "error": "Too many login attempts"}
         try:
             request = json.loads(body)
         except ValueError:
             return 400, {"errcode": "M_NOT_JSON", "error": "Body is not JSON"}
         if not isinstance(request, dict) or request.get("type") != "m.login.password" or not self.password_auth_enabled:
-            return 400, {"errcode": "M_UNRECOGNIZED", "error": "Invalid login type"}
+            return 400, {"errcode": "M_UNKNOWN", "error": "Invalid login type"}
         identifier = request.get("identifier") or {}
         name = identifier.get("user") if identifier.get("type") == "m.id.user" else request.get("user")
         password = request.get("password")
@@ -382,20 +461,27 @@ class MasStandIn:
                 return forbidden()
             name = name[1 : -len(suffix)]
         user = self.user(name)
-        if user is None or user.deactivated_at or not user.check_password(password):
+        if user is None or user.deactivated_at:
             return forbidden()
-        if user.locked_at:
+        if user.locked_at:  # before the password: a wrong one gets the same answer
             return 401, {"errcode": "M_USER_LOCKED", "error": "User account has been locked"}
+        if not user.check_password(password):
+            return forbidden()
         token, device = "mct_" + secrets.token_urlsafe(24), "".join(secrets.choice(CROCKFORD[10:]) for _ in range(10))
         self._compat[token] = (user.id, device)
+        self._compat_sessions.append(CompatSession(user.id, device, token))
         return 200, {"access_token": token, "device_id": device, "user_id": f"@{user.username}:{self.server_name}"}
 
     def _logout(self, headers):
         auth = headers.get("Authorization") or ""
         if not auth.lower().startswith("bearer "):
             return 401, {"errcode": "M_MISSING_TOKEN", "error": "Missing access token"}
-        if self._compat.pop(auth[7:].strip(), None) is None:
+        token = auth[7:].strip()
+        if self._compat.pop(token, None) is None:
             return 401, {"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token"}
+        for session in self._compat_sessions:
+            if session.token == token:
+                session.finished_at = now()
         return 200, {}
 
     # --- Admin API -------------------------------------------------------------------------------------
@@ -510,13 +596,37 @@ class MasStandIn:
         user, not_found = self._find(params["id"])
         return (200, {"data": _user(user), "links": {"self": path}}) if user else not_found
 
+    def _op_siteConfig(self, path, params, request):
+        if not self.site_config:
+            return 404, error("stand-in: no site-config (as MAS before v1.3.0)")
+        return 200, {
+            "server_name": self.server_name,
+            "password_login_enabled": self.password_auth_enabled,
+            "password_registration_enabled": False,
+            "password_registration_email_required": True,
+            "password_registration_token_required": False,
+            "registration_token_required": False,
+            "email_change_allowed": True,
+            "displayname_change_allowed": True,
+            "password_change_allowed": self.password_auth_enabled,
+            "account_recovery_allowed": False,
+            "account_deactivation_allowed": True,
+            "captcha_enabled": False,
+            "minimum_password_complexity": self.minimum_password_complexity,
+        }
+
     def _op_createUser(self, path, params, request):
         username = request["username"]
         if self.user(username) is not None:
             return 409, error("User already exists")
         if len(username.encode()) > 255 or username.startswith("_") or not USERNAME_CHARS.fullmatch(username):
             return 400, error("Username is not valid")
-        # skip_homeserver_check: there is no homeserver here, every valid name is available.
+        # MAS asks the homeserver (Synapse) whether the name is free (unless told to skip that), then
+        # provisions the user there: with the homeserver down, both fail.
+        if not self.homeserver_up:
+            return 500, error("stand-in: the homeserver could not be reached to provision the user")
+        if not request.get("skip_homeserver_check") and username.startswith(self.reserved_prefixes):
+            return 409, error("Username is reserved by the homeserver")
         user = self.users[username] = User(username)
         user.displayname = request.get("displayname")
         return 201, {"data": _user(user), "links": {"self": f"{ADMIN}/users/{user.id}"}}
@@ -537,6 +647,20 @@ class MasStandIn:
         if user is None:
             return not_found
         user.admin = request["admin"]
+        return 200, {"data": _user(user), "links": {"self": path}}
+
+    def _op_lockUser(self, path, params, request):
+        user, not_found = self._find(params["id"])
+        if user is None:
+            return not_found
+        user.locked_at = user.locked_at or now()
+        return 200, {"data": _user(user), "links": {"self": path}}
+
+    def _op_unlockUser(self, path, params, request):
+        user, not_found = self._find(params["id"])
+        if user is None:
+            return not_found
+        user.locked_at = None
         return 200, {"data": _user(user), "links": {"self": path}}
 
     def _op_listUsers(self, path, params, request):
@@ -570,7 +694,7 @@ class MasStandIn:
                 return not_found
             emails = [e for e in emails if e.user_id == user.id]
         if "filter[email]" in params:
-            emails = [e for e in emails if e.email == params["filter[email]"]]
+            emails = [e for e in emails if e.email.lower() == params["filter[email]"].lower()]
         return self._page(path, params, emails, _email)
 
     def _op_addUserEmail(self, path, params, request):
@@ -580,10 +704,41 @@ class MasStandIn:
         address = request["email"]
         if not EMAIL.fullmatch(address):
             return 400, error(f"Email {quoted(address)} is not valid", "Missing domain or user")
-        if any(e.email == address for e in self._emails.values()):
+        if any(e.email.lower() == address.lower() for e in self._emails.values()):
             return 409, error(f"User email {quoted(address)} already in use")
         email = self._add_email(user, address)
         return 201, {"data": _email(email), "links": {"self": f"{ADMIN}/user-emails/{email.id}"}}
+
+    def _op_listCompatSessions(self, path, params, request):
+        sessions = self._compat_sessions
+        if "filter[user]" in params:
+            user, not_found = self._find(params["filter[user]"])
+            if user is None:
+                return not_found
+            sessions = [s for s in sessions if s.user_id == user.id]
+        status = params.get("filter[status]")
+        if status:
+            sessions = [s for s in sessions if (s.finished_at is None) == (status == "active")]
+        return self._page(path, params, sessions, _compat_session)
+
+    def _op_listOAuth2Sessions(self, path, params, request):
+        sessions = list(self._admin_sessions.values())  # only admin clients' sessions exist here
+        clients = params.get("filter[client]", [])
+        if clients:
+            sessions = [s for s in sessions if s.client_id in clients]
+        status = params.get("filter[status]")
+        if status:
+            sessions = [s for s in sessions if self._session_active(s) == (status == "active")]
+        return self._page(path, params, sessions, self._oauth2_session)
+
+    def _oauth2_session(self, session):
+        finished = session.finished_at
+        if finished is None and not self._session_active(session):
+            finished = session.created_at  # expired: MAS reports it finished
+        attributes = {"created_at": session.created_at, "finished_at": finished, "user_id": None,
+                      "user_session_id": None, "client_id": session.client_id, "scope": session.scope}
+        return {"type": "oauth2-session", "id": session.id, "attributes": attributes,
+                "links": {"self": f"{ADMIN}/oauth2-sessions/{session.id}"}}
 
     def _add_email(self, user, address):
         email = Email(user, address)
@@ -631,6 +786,41 @@ class MasStandIn:
             response["data"] = [dict(resource(x), meta={"page": {"cursor": x.id}}) for x in page]
         response["links"] = links
         return 200, response
+
+
+def _oauth_error(status, code, description):
+    return status, {"error": code, "error_description": description}
+
+
+class OAuth2Session:
+    """The session one client_credentials grant opens (its token is kept only to end it)."""
+
+    def __init__(self, client_id, scope, token):
+        self.id, self.client_id, self.scope, self.created_at = new_ulid(), client_id, scope, now()
+        self.token, self.finished_at = token, None
+
+    def __repr__(self):  # no token
+        return f"OAuth2Session({self.id}, {self.client_id})"
+
+
+class CompatSession:
+    """A compatibility (password login) session, kept once finished."""
+
+    def __init__(self, user_id, device_id, token):
+        self.id, self.user_id, self.device_id, self.created_at = new_ulid(), user_id, device_id, now()
+        self.token, self.finished_at = token, None
+
+    def __repr__(self):  # no token
+        return f"CompatSession({self.id}, {self.user_id})"
+
+
+def _compat_session(session):
+    attributes = {"user_id": session.user_id, "device_id": session.device_id, "user_session_id": None,
+                  "redirect_uri": None, "created_at": session.created_at, "user_agent": None,
+                  "last_active_at": None, "last_active_ip": None, "finished_at": session.finished_at,
+                  "human_name": None}
+    return {"type": "compat-session", "id": session.id, "attributes": attributes,
+            "links": {"self": f"{ADMIN}/compat-sessions/{session.id}"}}
 
 
 def _typed(value, schema):

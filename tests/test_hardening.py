@@ -179,7 +179,7 @@ def test_discovery_cannot_send_the_client_secret_elsewhere(scripted, tmp_path, e
         result = run.module(mas_params(mas.url, secret), secrets=[secret])
     finally:
         trap.stop()
-    assert result.get("failed") is True and "token endpoint" in result["msg"], result
+    assert result.get("failed") is True and "token_endpoint" in result["msg"], result
     assert trap.connections == 0
     assert not any("Authorization" in headers for _, _, headers, _ in mas.requests)
 

@@ -17,13 +17,20 @@ ADMIN = "/api/admin/v1"
 
 @pytest.fixture
 def mas():
-    server = MasStandIn(token_ttl=300).start()
+    # A login limit no test here reaches, but the one that tests it.
+    server = MasStandIn(token_ttl=300, login_burst=1000).start()
     yield server
     server.stop()
 
 
 def call(mas, method, path, body=None, token=None, headers=None, form=None):
     """(status, JSON body or None) of one request."""
+    status, body, _ = call_with_headers(mas, method, path, body, token, headers, form)
+    return status, body
+
+
+def call_with_headers(mas, method, path, body=None, token=None, headers=None, form=None):
+    """(status, JSON body or None, response headers) of one request."""
     headers = dict(headers or {})
     data = None
     if form is not None:
@@ -37,10 +44,10 @@ def call(mas, method, path, body=None, token=None, headers=None, form=None):
     req = urllib.request.Request(mas.url + path, data=data, method=method, headers=headers)
     try:
         with NO_PROXY.open(req, timeout=10) as r:
-            status, raw = r.status, r.read()
+            status, raw, answer_headers = r.status, r.read(), r.headers
     except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    return status, json.loads(raw) if raw else None
+        status, raw, answer_headers = e.code, e.read(), e.headers
+    return status, json.loads(raw) if raw else None, answer_headers
 
 
 def basic(client, secret=None):
@@ -268,3 +275,158 @@ def test_log_has_no_secrets(mas):
     for secret in [*mas.secrets, "Secret-Pass-1"]:
         assert secret not in log
     assert ("POST", "/oauth2/token", 200) in mas.requests_log
+
+
+def login(mas, user, password):
+    body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": password}
+    return call_with_headers(mas, "POST", "/_matrix/client/v3/login", body)
+
+
+def test_it_says_it_is_a_stand_in(mas):
+    import mas_standin
+
+    assert "STAND-IN" in mas_standin.__doc__ and "NOT MAS" in mas_standin.__doc__
+    assert call(mas, "GET", "/nothing")[1]["errors"][0]["title"].startswith("stand-in: ")
+
+
+def test_login_rate_limit():
+    """3 at once, then 1 per interval; 429 M_LIMIT_EXCEEDED with no Retry-After and no retry_after_ms."""
+    with MasStandIn(login_burst=3, login_interval=0.5) as mas:
+        mas.add_user("frank", password="Sw0rdfish!")
+        assert [login(mas, "frank", "Sw0rdfish!")[0] for _ in range(2)] == [200, 200]
+        assert login(mas, "frank", "wrong")[0] == 403  # a failed attempt counts too
+        status, body, headers = login(mas, "frank", "Sw0rdfish!")
+        assert (status, body) == (429, {"errcode": "M_LIMIT_EXCEEDED", "error": "Too many login attempts"})
+        assert "Retry-After" not in headers
+        assert login(mas, "frank", "Sw0rdfish!")[0] == 429  # retrying sooner does not help
+        time.sleep(0.55)
+        assert login(mas, "frank", "Sw0rdfish!")[0] == 200
+        assert login(mas, "frank", "Sw0rdfish!")[0] == 429
+        assert (mas.login_attempts, mas.logins_limited) == (7, 3)
+
+
+def test_locked_user_is_refused_before_the_password_check(mas):
+    mas.add_user("lena", password="Sw0rdfish!").locked_at = "2024-01-01T00:00:00Z"
+    for password in ["Sw0rdfish!", "wrong"]:
+        status, body, _ = login(mas, "lena", password)
+        assert (status, body["errcode"]) == (401, "M_USER_LOCKED")
+    # The Admin API still works on a locked user; unlock ends the lock.
+    token = get_token(mas)
+    user_id = mas.users["lena"].id
+    assert call(mas, "POST", f"{ADMIN}/users/{user_id}/set-admin", {"admin": True}, token)[0] == 200
+    assert call(mas, "POST", f"{ADMIN}/users/{user_id}/set-password", {"password": "Correct-Horse-9"}, token)[0] == 204
+    status, body = call(mas, "POST", f"{ADMIN}/users/{user_id}/unlock", token=token)
+    assert (status, body["data"]["attributes"]["locked_at"]) == (200, None)
+    assert login(mas, "lena", "Correct-Horse-9")[0] == 200
+    status, body = call(mas, "POST", f"{ADMIN}/users/{user_id}/lock", token=token)
+    assert status == 200 and body["data"]["attributes"]["locked_at"]
+    mas.users["lena"].deactivated_at, mas.users["lena"].locked_at = "2024-01-01T00:00:00Z", None
+    assert login(mas, "lena", "Correct-Horse-9")[0] == 403
+    assert_clean(mas)
+
+
+def test_emails_match_case_insensitively(mas):
+    token = get_token(mas)
+    user, other = create(mas, token, "mia"), create(mas, token, "ned")
+    assert call(mas, "POST", ADMIN + "/user-emails", {"user_id": user["id"], "email": "Mia@Example.COM"}, token)[0] == 201
+    query = urllib.parse.urlencode({"filter[user]": user["id"], "filter[email]": "mia@example.com"})
+    assert call(mas, "GET", f"{ADMIN}/user-emails?{query}", token=token)[1]["meta"]["count"] == 1
+    status, body = call(mas, "POST", ADMIN + "/user-emails", {"user_id": other["id"], "email": "MIA@example.com"}, token)
+    assert status == 409 and "already in use" in body["errors"][0]["title"]
+    assert_clean(mas)
+
+
+def test_appservice_reserved_names():
+    with MasStandIn(reserved_prefixes=["telegram_"]) as mas:
+        token = get_token(mas)
+        assert call(mas, "POST", ADMIN + "/users", {"username": "telegram_123"}, token) == (
+            409, {"errors": [{"title": "Username is reserved by the homeserver"}]})
+        assert mas.user("telegram_123") is None
+        assert call(mas, "POST", ADMIN + "/users", {"username": "telegram_1", "skip_homeserver_check": True},
+                    token)[0] == 201
+        assert_clean(mas)
+
+
+def test_homeserver_down():
+    with MasStandIn(homeserver_up=False) as mas:
+        token = get_token(mas)
+        status, body = call(mas, "POST", ADMIN + "/users", {"username": "olga"}, token)
+        assert status == 500 and body["errors"][0]["title"].startswith("stand-in: ")
+        assert mas.user("olga") is None
+        # What stays in MAS still works.
+        user = mas.add_user("pia")
+        assert call(mas, "POST", f"{ADMIN}/users/{user.id}/set-admin", {"admin": True}, token)[0] == 200
+        assert call(mas, "POST", ADMIN + "/user-emails", {"user_id": user.id, "email": "pia@example.com"}, token)[0] == 201
+        assert_clean(mas)
+
+
+def test_passwords_disabled():
+    with MasStandIn(password_auth_enabled=False) as mas:
+        token = get_token(mas)
+        user = mas.add_user("quinn", password="Correct-Horse-9")
+        status, body = call(mas, "POST", f"{ADMIN}/users/{user.id}/set-password", {"password": "Correct-Horse-9"}, token)
+        assert (status, body) == (403, {"errors": [{"title": "Password auth is disabled"}]})
+        status, body, _ = login(mas, "quinn", "Correct-Horse-9")
+        assert (status, body) == (400, {"errcode": "M_UNKNOWN", "error": "Invalid login type"})
+        assert call(mas, "GET", ADMIN + "/site-config", token=token)[1]["password_login_enabled"] is False
+        assert_clean(mas)
+
+
+def test_site_config(mas):
+    token = get_token(mas)
+    status, body = call(mas, "GET", ADMIN + "/site-config", token=token)
+    assert status == 200
+    assert (body["server_name"], body["password_login_enabled"], body["minimum_password_complexity"]) == (
+        "example.com", True, 3)
+    with MasStandIn(site_config=False) as old:  # MAS before v1.3.0
+        assert call(old, "GET", ADMIN + "/site-config", token=get_token(old))[0] == 404
+    assert_clean(mas)
+
+
+def test_token_revocation_and_admin_sessions(mas):
+    client = mas.add_client()
+    query = urllib.parse.urlencode({"filter[client]": client.client_id, "filter[status]": "active"})
+    tokens = [get_token(mas, client) for _ in range(2)]
+    assert mas.active_admin_sessions == 2
+    assert call(mas, "GET", f"{ADMIN}/oauth2-sessions?{query}", token=tokens[0])[1]["meta"]["count"] == 2
+
+    revoke = {"token": tokens[1], "token_type_hint": "access_token"}
+    assert call(mas, "POST", "/oauth2/revoke", headers=basic(client, "wrong"), form=revoke)[0] == 401
+    assert call(mas, "POST", "/oauth2/revoke", headers=basic(client), form=revoke) == (200, {})
+    assert call(mas, "GET", ADMIN + "/users", token=tokens[1])[0] == 401
+    assert mas.active_admin_sessions == 1 and mas.tokens_revoked == 1
+    body = call(mas, "GET", f"{ADMIN}/oauth2-sessions?{query}", token=tokens[0])[1]
+    assert body["meta"]["count"] == 1
+    # Another client cannot revoke it; an unknown token is answered 200 all the same (RFC 7009).
+    other = mas.add_client()
+    assert call(mas, "POST", "/oauth2/revoke", headers=basic(other), form={"token": tokens[0]})[0] == 200
+    assert call(mas, "POST", "/oauth2/revoke", headers=basic(client), form={"token": "mat_unknown"})[0] == 200
+    assert mas.active_admin_sessions == 1
+    mas.expire_tokens()
+    assert mas.active_admin_sessions == 0
+    assert_clean(mas)
+
+
+def test_compat_sessions_are_listed_finished_ones_too(mas):
+    mas.add_user("rita", password="Sw0rdfish!")
+    body = login(mas, "rita", "Sw0rdfish!")[1]
+    assert call(mas, "POST", "/_matrix/client/v3/logout", {}, token=body["access_token"])[0] == 200
+    token = get_token(mas)
+    user_id = mas.users["rita"].id
+    body = call(mas, "GET", f"{ADMIN}/compat-sessions?filter[user]={user_id}", token=token)[1]
+    assert body["meta"]["count"] == 1 and body["data"][0]["attributes"]["finished_at"]
+    assert call(mas, "GET", f"{ADMIN}/compat-sessions?filter[status]=active", token=token)[1]["meta"]["count"] == 0
+    assert_clean(mas)
+
+
+@pytest.mark.parametrize("password, accepted", [
+    ("aaa", False), ("Password1!", False), ("Summer2024!", False), ("iloveyou12345678", False),
+    ("P9P9P9P9P9P9P9P9", False), ("qzkwvbxjtr", True), ("Correct-Horse-9", True), ("Battery-Staple-7", True),
+])
+def test_password_strength_as_mas_observed(mas, password, accepted):
+    token = get_token(mas)
+    user = create(mas, token, "sam")
+    status, body = call(mas, "POST", f"{ADMIN}/users/{user['id']}/set-password", {"password": password}, token)
+    assert (status == 204) == accepted, body
+    if not accepted:
+        assert body == {"errors": [{"title": "Password is too weak"}]}

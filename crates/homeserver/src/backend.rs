@@ -19,6 +19,11 @@ pub struct Account {
     /// `None` when this backend cannot see the flag (it then logs in as the user to find out).
     pub admin: Option<bool>,
     pub deactivated: bool,
+    /// Locked: it cannot log in until unlocked (MAS), though it still exists and can be changed.
+    pub locked: bool,
+    /// Left by a creation of this tool that did not finish (MAS: created, then its password
+    /// refused; the tool locks such an account, so that it is told apart and finished later).
+    pub unfinished: bool,
 }
 
 /// A successful password login, already logged out again.
@@ -65,11 +70,36 @@ pub trait Backend {
         None
     }
 
+    /// Why the server takes no password at all now (MAS with passwords turned off), so that a run
+    /// that would set or check one fails before any change.
+    fn passwords_refused(&self) -> Option<String> {
+        None
+    }
+
     /// The parameter this backend lacks for `operation`, if any, so that a plan that cannot be
     /// carried out fails before anything is changed.
     fn missing_for(&self, operation: Operation) -> Option<&'static str>;
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
+
+    /// What check mode cannot foresee about `operation` on this server (it would only be known
+    /// from the server's answer to the real request).
+    fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {
+        let _ = operation;
+        None
+    }
+
+    /// How many password-check logins the run is about to make at most, for a backend that
+    /// paces them (MAS's login rate limit) to say how long that takes.
+    fn expect_logins(&self, count: usize) {
+        let _ = count;
+    }
+
+    /// Ends what the run opened on the server (MAS: revokes the admin token). Called once, at
+    /// the end of every run that connected, also one that failed.
+    async fn close(&self) -> Result<(), Error> {
+        Ok(())
+    }
 
     /// Every local account by localpart, when listing them is cheaper than looking `wanted`
     /// users up one by one; `None` when it is not (or this backend cannot list).

@@ -35,6 +35,23 @@ pub enum Error {
     )]
     HalfDone { user_id: String, cause: String },
 
+    #[error("cannot reach MAS at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it is running and that mas_url is right, or raise wait_timeout if it is still starting")]
+    MasUnreachable { url: String, waited_secs: f64, cause: String },
+
+    #[error("server_name is {given}, but the MAS at mas_url serves {served}: its users are @name:{served}; set server_name to {served}, or leave it out to take MAS's")]
+    WrongServerName { given: String, served: String },
+
+    #[error("{action}: MAS limits password-check logins ({limit}); {pending} to go at one every {interval_secs:.0} s would take about {needed_secs:.0} s more, past mas_login_wait ({wait_secs:.0} s, {waited_secs:.0} s waited so far); raise mas_login_wait, check fewer passwords per run (update_password: on_create), or raise MAS's rate_limiting.login")]
+    LoginRateLimited {
+        action: String,
+        limit: String,
+        pending: usize,
+        interval_secs: f64,
+        needed_secs: f64,
+        wait_secs: f64,
+        waited_secs: f64,
+    },
+
     #[error("{user_id} already exists")]
     AlreadyExists { user_id: String },
 

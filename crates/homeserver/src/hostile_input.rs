@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::client::user_path;
 use crate::dendrite::Dendrite;
 use crate::http::Reply;
-use crate::mas::{Mas, MasClient};
+use crate::mas::{LoginPace, Mas, MasClient};
 use crate::synapse::Synapse;
 use crate::{Backend, Error, Http, NewAccount, Secret, Transport, UserId, UserIdError, UserIdRules};
 
@@ -265,7 +265,7 @@ proptest! {
                     let _ = dendrite.log_in(&user, &password).await;
                 }
                 let client = MasClient { client_id: "id".into(), client_secret: Secret::new("client secret") };
-                if let Ok(mas) = Mas::connect(http(), "example.com".into(), client, false).await {
+                if let Ok(mas) = Mas::connect(http(), Some("example.com".into()), client, false, LoginPace::default()).await {
                     let _ = mas.look_up(&user).await;
                     let _ = mas.create(&user, &account).await;
                     let _ = mas.has_email(&user, "j@example.com").await;
@@ -302,9 +302,11 @@ fn json_answer(status: u16, body: serde_json::Value) -> (u16, &'static str, Vec<
 fn absurd_numbers_from_a_server_do_not_abort() {
     let discovery = json_answer(200, json!({"token_endpoint": "http://127.0.0.1:1/oauth2/token"}));
     let token = json_answer(200, json!({"access_token": "t", "expires_in": u64::MAX}));
+    let site = json_answer(200, json!({"server_name": "example.com", "password_login_enabled": true}));
     let client = MasClient { client_id: "id".into(), client_secret: Secret::new("client secret") };
-    let connected =
-        against(vec![discovery, token], async |http| Mas::connect(http, "example.com".into(), client, false).await);
+    let connected = against(vec![discovery, token, site], async |http| {
+        Mas::connect(http, Some("example.com".into()), client, false, LoginPace::default()).await
+    });
     assert!(connected.is_ok(), "{connected:?}");
 
     let user = UserId::parse("john", "example.com", &UserIdRules::SYNAPSE).unwrap();

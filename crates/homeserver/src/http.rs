@@ -92,6 +92,8 @@ pub struct Request<'a> {
     auth: Auth<'a>,
     body: Body,
     idempotent: bool,
+    /// Whether a 429 is waited out here (else it is the caller's answer to judge).
+    retry_rate_limited: bool,
 }
 
 enum Auth<'a> {
@@ -115,6 +117,7 @@ impl<'a> Request<'a> {
             auth: Auth::None,
             body: Body::None,
             idempotent: true,
+            retry_rate_limited: true,
         }
     }
 
@@ -159,6 +162,13 @@ impl<'a> Request<'a> {
     /// not re-sent; the caller gets [`Error::Interrupted`] and decides.
     pub fn once(mut self) -> Request<'a> {
         self.idempotent = false;
+        self
+    }
+
+    /// A 429 is returned as the answer, not waited out: for a caller that paces itself (MAS's
+    /// login limiter, which gives no hint of how long to wait).
+    pub fn rate_limit_is_mine(mut self) -> Request<'a> {
+        self.retry_rate_limited = false;
         self
     }
 }
@@ -246,7 +256,7 @@ impl Http {
         let mut pause = Duration::from_millis(100);
         loop {
             let retry_after = match self.send_once(&url, &request).await {
-                Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS.as_u16() => {
+                Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS.as_u16() && request.retry_rate_limited => {
                     // The server did not act on it, so even a non-idempotent request may go again.
                     let wait = Duration::from_millis(retry_after_ms(&reply).unwrap_or(1000));
                     if !fits(wait) {

@@ -14,7 +14,8 @@ pub enum Server {
     Synapse(Synapse),
     /// Boxed: its database connection makes it much larger than the others.
     Dendrite(Box<Dendrite>),
-    Mas(Mas),
+    /// Boxed: its limiter and caches make it larger than the others.
+    Mas(Box<Mas>),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -41,12 +42,28 @@ impl Backend for Server {
         each!(self, b => b.password_problem(password))
     }
 
+    fn passwords_refused(&self) -> Option<String> {
+        each!(self, b => b.passwords_refused())
+    }
+
     fn missing_for(&self, operation: Operation) -> Option<&'static str> {
         each!(self, b => b.missing_for(operation))
     }
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error> {
         each!(self, b => b.look_up(user).await)
+    }
+
+    fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {
+        each!(self, b => b.unforeseeable(operation))
+    }
+
+    fn expect_logins(&self, count: usize) {
+        each!(self, b => b.expect_logins(count))
+    }
+
+    async fn close(&self) -> Result<(), Error> {
+        each!(self, b => b.close().await)
     }
 
     async fn list_accounts(&self, wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {

@@ -94,6 +94,8 @@ impl Backend for Synapse {
             200 => Ok(Lookup::Found(Account {
                 admin: Some(flag(&reply.body, "admin")),
                 deactivated: flag(&reply.body, "deactivated"),
+                locked: false,
+                unfinished: false,
             })),
             404 => Ok(Lookup::Missing),
             _ => Err(reply.refused(&action, token_hint(&reply))),
@@ -147,7 +149,12 @@ impl Backend for Synapse {
                 };
                 accounts.insert(
                     localpart,
-                    Account { admin: Some(flag(user, "admin")), deactivated: flag(user, "deactivated") },
+                    Account {
+                        admin: Some(flag(user, "admin")),
+                        deactivated: flag(user, "deactivated"),
+                        locked: false,
+                        unfinished: false,
+                    },
                 );
             }
             match reply.body.get("next_token") {

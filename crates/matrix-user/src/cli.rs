@@ -173,6 +173,14 @@ struct ConnectionArgs {
     /// With MAS, set passwords it finds too simple: yes or no [default: no]
     #[arg(long, global = true, value_name = "yes|no")]
     skip_password_check: Option<String>,
+
+    /// With MAS, seconds between password-check logins once its rate limit is hit [default: 20]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    mas_login_interval: Option<String>,
+
+    /// With MAS, the longest a run waits for its login rate limit in all [default: 600]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    mas_login_wait: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -262,6 +270,8 @@ pub fn flag_of(param: &str) -> Option<&'static str> {
         "mas_client_id" => "--mas-client-id",
         "mas_client_secret" | "mas_client_secret_file" => "--mas-client-secret-file",
         "skip_password_check" => "--skip-password-check",
+        "mas_login_interval" => "--mas-login-interval",
+        "mas_login_wait" => "--mas-login-wait",
         "username" => "USERNAME",
         "admin" => "--admin",
         "update_password" => "--update-password",
@@ -341,8 +351,22 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Err(msg) => return out.usage_error(&msg, &redactor),
     };
 
-    let mut execution =
-        module::execute(Params::new(layers.params.clone()), cli.output.check, cli.output.diff, &mut redactor);
+    // Long waits (MAS's login rate limit) are shown as they happen, unless --quiet.
+    let progress: Option<module::ProgressSink> = (!cli.output.quiet).then(|| {
+        let redactor = redactor.clone();
+        Box::new(move |line: &str| {
+            let mut text = format!("matrix-user: {line}");
+            redactor.redact_str(&mut text);
+            eprintln!("{text}");
+        }) as module::ProgressSink
+    });
+    let mut execution = module::execute_with_progress(
+        Params::new(layers.params.clone()),
+        cli.output.check,
+        cli.output.diff,
+        &mut redactor,
+        progress,
+    );
     for warning in &warnings {
         execution.result.warn(warning.clone());
     }
@@ -467,6 +491,8 @@ fn connection_layers(
         ("mas_url", &connection.mas_url, "--mas-url"),
         ("mas_client_id", &connection.mas_client_id, "--mas-client-id"),
         ("skip_password_check", &connection.skip_password_check, "--skip-password-check"),
+        ("mas_login_interval", &connection.mas_login_interval, "--mas-login-interval"),
+        ("mas_login_wait", &connection.mas_login_wait, "--mas-login-wait"),
     ] {
         if let Some(value) = value {
             flags.push((param, value.clone(), Source::Flag(flag)));
@@ -586,7 +612,7 @@ impl Output {
                     }
                 }
                 Err(msg) => {
-                    totals.failed += 1;
+                    totals.add_failure(user.done.as_ref());
                     let label = user.username.clone().unwrap_or_else(|| format!("users[{index}]"));
                     self.note(&format!("failed {label}: {msg}"), redactor);
                 }
@@ -674,7 +700,13 @@ fn user_line(outcome: &Outcome) -> String {
             (Action::AddEmail, true) => "add email",
         })
         .collect();
-    format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "))
+    let line = format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "));
+    if check && !outcome.caveats.is_empty() {
+        // What the server may still refuse, which check mode cannot know.
+        format!("{line} ({})", outcome.caveats.join("; "))
+    } else {
+        line
+    }
 }
 
 /// "1 created, 19 unchanged"; in check mode "1 to create, 19 unchanged (check mode: nothing was changed)".
@@ -684,6 +716,7 @@ fn summary(totals: &Totals, check_mode: bool) -> String {
         (totals.promoted, "promoted", "to promote"),
         (totals.demoted, "demoted", "to demote"),
         (totals.password_changed, "password changed", "password to change"),
+        (totals.email_added, "email added", "email to add"),
         (totals.unchanged, "unchanged", "unchanged"),
         (totals.failed, "failed", "failed"),
     ];
@@ -757,5 +790,8 @@ mod tests {
         assert_eq!(summary(&totals, false), "1 created, 19 unchanged");
         assert_eq!(summary(&totals, true), "1 to create, 19 unchanged (check mode: nothing was changed)");
         assert_eq!(summary(&Totals::default(), false), "no users");
+        let email_only = Totals { email_added: 1, ..Totals::default() };
+        assert_eq!(summary(&email_only, false), "1 email added");
+        assert_eq!(summary(&email_only, true), "1 email to add (check mode: nothing was changed)");
     }
 }

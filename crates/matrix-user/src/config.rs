@@ -28,6 +28,8 @@ pub const SETTINGS: &[&[&str]] = &[
     &["mas_client_id"],
     &["mas_client_secret", "mas_client_secret_file"],
     &["skip_password_check"],
+    &["mas_login_interval"],
+    &["mas_login_wait"],
 ];
 
 /// Parameters given directly as secrets: their values are masked as soon as they are read.

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
-use homeserver::{Backend, Secret, UserId, UserIdError};
+use homeserver::{Backend, Secret, Server, UserId, UserIdError};
 use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
@@ -138,7 +138,13 @@ pub struct UserRun {
     /// The username as given.
     pub username: Option<String>,
     pub outcome: Result<Outcome, String>,
+    /// For a failure after a change (a creation whose password was refused): what was done.
+    pub done: Option<Outcome>,
 }
+
+/// Where progress lines of long waits go (the command-line tool's standard error); the module
+/// prints nothing but its result.
+pub type ProgressSink = Box<dyn Fn(&str)>;
 
 /// A whole run: the module's result object and, for text output, each user's outcome.
 #[derive(Debug)]
@@ -219,12 +225,24 @@ pub fn run(path: &Path) -> ExitCode {
 /// checks them, reconciles each user (writing nothing in check mode) and builds the result. Every
 /// secret met is added to `redactor`, through which all output must pass.
 pub fn execute(params: Params, check_mode: bool, diff: bool, redactor: &mut Redactor) -> Execution {
+    execute_with_progress(params, check_mode, diff, redactor, None)
+}
+
+/// [`execute`], with progress lines of long waits sent to `progress`.
+pub fn execute_with_progress(
+    params: Params,
+    check_mode: bool,
+    diff: bool,
+    redactor: &mut Redactor,
+    progress: Option<ProgressSink>,
+) -> Execution {
     let invocation = masked(params.as_map());
     let mut warnings = Vec::new();
-    let (mut result, users, failure) = match reconcile_params(params, check_mode, diff, redactor, &mut warnings) {
-        Ok((result, users)) => (result, users, None),
-        Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
-    };
+    let (mut result, users, failure) =
+        match reconcile_params(params, check_mode, diff, redactor, &mut warnings, progress) {
+            Ok((result, users)) => (result, users, None),
+            Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
+        };
     for warning in warnings {
         result.warn(warning);
     }
@@ -242,19 +260,28 @@ fn reconcile_params(
     diff: bool,
     redactor: &mut Redactor,
     warnings: &mut Vec<String>,
+    progress: Option<ProgressSink>,
 ) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
     let settings = Settings::take(&mut params, redactor)?;
     warnings.extend(settings.warnings());
     let request = Request::take(&mut params, redactor)?;
     params.finish()?;
     crate::block_on(async {
-        let backend = settings.connect().await.map_err(Failure::Run)?;
-        match request {
+        let mut backend = settings.connect().await.map_err(Failure::Run)?;
+        if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
+            mas.on_progress(progress);
+        }
+        let result = match request {
             Request::One(user) => ensure_one(&backend, &user, check_mode, diff).await,
             Request::Many { users, concurrency } => {
                 Ok(ensure_list(&backend, &users, concurrency, check_mode, diff).await)
             }
+        };
+        // Whatever happened: what the run opened on the server (MAS's admin session) is ended.
+        if let Err(e) = backend.close().await {
+            warnings.push(format!("the run's work is done, but {e}"));
         }
+        result
     })
     .map_err(Failure::Run)?
 }
@@ -266,9 +293,21 @@ async fn ensure_one<B: Backend>(
     diff: bool,
 ) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
     let user_id = user.user_id(backend, "username").map_err(Failure::Username)?;
-    let outcome = reconcile::ensure(backend, &user_id, &user.wanted(), check_mode)
-        .await
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    let outcome = match reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await {
+        Ok(outcome) => outcome,
+        // Changed, then failed (a creation whose password MAS refused): failed, and changed.
+        Err(e) if e.done().is_some() => {
+            let done = e.done().cloned();
+            let mut result = ModuleResult::failed(e.to_string());
+            result.set("changed", true);
+            for (key, value) in done.iter().flat_map(outcome_fields) {
+                result.set(key, value);
+            }
+            let run = UserRun { username: Some(user.username.clone()), outcome: Err(e.to_string()), done };
+            return Ok((result, vec![run]));
+        }
+        Err(e) => return Err(Failure::Run(e.to_string())),
+    };
     let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
     for (key, value) in outcome_fields(&outcome) {
         result.set(key, value);
@@ -277,7 +316,7 @@ async fn ensure_one<B: Backend>(
         let (before, after) = outcome.plan.diff();
         result.set_diff(before, after);
     }
-    Ok((result, vec![UserRun { username: Some(user.username.clone()), outcome: Ok(outcome) }]))
+    Ok((result, vec![UserRun { username: Some(user.username.clone()), outcome: Ok(outcome), done: None }]))
 }
 
 async fn ensure_list<B: Backend>(
@@ -313,8 +352,9 @@ async fn ensure_list<B: Backend>(
     for (index, entry) in entries.into_iter().enumerate() {
         let mut fields = Map::new();
         fields.insert("username".into(), json!(users[index].0));
+        let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
         let outcome = entry.and_then(|i| outcomes[i].as_ref().map_err(|e| e.to_string()));
-        runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned() });
+        runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned(), done: done.cloned() });
         match outcome {
             Ok(outcome) => {
                 totals.add(outcome);
@@ -330,10 +370,14 @@ async fn ensure_list<B: Backend>(
                 }
             }
             Err(msg) => {
-                totals.failed += 1;
+                totals.add_failure(done);
                 failures.push(format!("users[{index}]: {msg}"));
                 fields.insert("failed".into(), true.into());
                 fields.insert("msg".into(), msg.into());
+                if let Some(done) = done {
+                    fields.insert("changed".into(), true.into());
+                    fields.extend(outcome_fields(done).map(|(k, v)| (k.to_string(), v)));
+                }
             }
         }
         results.push(Value::Object(fields));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ansible_module::{ParamError, Params, Redactor};
 use homeserver::dendrite::{AccountsDatabase, Dendrite};
-use homeserver::mas::{Mas, MasClient};
+use homeserver::mas::{LoginPace, Mas, MasClient};
 use homeserver::synapse::Synapse;
 use homeserver::{Http, Secret, Server, Transport};
 
@@ -43,6 +43,8 @@ pub struct Settings {
     pub mas_client: Option<MasClient>,
     /// Whether MAS's password complexity check is skipped.
     pub skip_password_check: bool,
+    /// How password-check logins are paced against MAS's login rate limit.
+    pub mas_login_pace: LoginPace,
 }
 
 impl Settings {
@@ -76,30 +78,31 @@ impl Settings {
         let mas_client_id = params.take_str("mas_client_id")?.filter(|s| !s.is_empty());
         let mas_client_secret = take_secret(params, redactor, "mas_client_secret")?;
         let skip_password_check = params.take_bool("skip_password_check")?.unwrap_or(false);
-        let mas =
-            match (backend, mas_url, mas_client_id, mas_client_secret) {
-                (BackendKind::Mas, Some(url), Some(client_id), Some(client_secret)) => {
-                    if server_name.is_none() {
-                        return Err(params.missing("server_name", " with backend: mas (the domain of user IDs)"));
-                    }
-                    Some((url, MasClient { client_id, client_secret }))
-                }
-                (BackendKind::Mas, url, client_id, _) => {
-                    let missing = if url.is_none() {
-                        "mas_url"
-                    } else if client_id.is_none() {
-                        "mas_client_id"
-                    } else {
-                        "mas_client_secret"
-                    };
-                    return Err(params.missing(missing, " with backend: mas"));
-                }
-                (_, None, None, None) if !skip_password_check => None,
-                _ => return Err(params.invalid(
+        let mas_login_pace = take_mas_login_pace(params)?;
+        let mas = match (backend, mas_url, mas_client_id, mas_client_secret) {
+            // Without server_name, MAS's site-config says it.
+            (BackendKind::Mas, Some(url), Some(client_id), Some(client_secret)) => {
+                Some((url, MasClient { client_id, client_secret }))
+            }
+            (BackendKind::Mas, url, client_id, _) => {
+                let missing = if url.is_none() {
+                    "mas_url"
+                } else if client_id.is_none() {
+                    "mas_client_id"
+                } else {
+                    "mas_client_secret"
+                };
+                return Err(params.missing(missing, " with backend: mas"));
+            }
+            (_, None, None, None) if !skip_password_check && mas_login_pace.is_none() => None,
+            _ => {
+                return Err(params.invalid(
                     "mas_url",
-                    "mas_url, mas_client_id, mas_client_secret and skip_password_check apply only with backend: mas",
-                )),
-            };
+                    "mas_url, mas_client_id, mas_client_secret, skip_password_check, mas_login_interval and \
+                     mas_login_wait apply only with backend: mas",
+                ))
+            }
+        };
         let validate_certs = params.take_bool("validate_certs")?.unwrap_or(true);
         let ca_path = params.take_str("ca_path")?.map(PathBuf::from);
         let timeout = params.take_seconds("timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
@@ -130,6 +133,7 @@ impl Settings {
             dendrite_database: dendrite_database.map(Secret::new),
             mas_client: mas.map(|(_, client)| client),
             skip_password_check,
+            mas_login_pace: mas_login_pace.unwrap_or_default(),
         })
     }
 
@@ -172,16 +176,42 @@ impl Settings {
             .map(|dendrite| Server::Dendrite(Box::new(dendrite)))
             .map_err(|e| e.to_string()),
             BackendKind::Mas => {
-                let (Some(server_name), Some(client)) = (&self.server_name, &self.mas_client) else {
-                    return Err("backend mas needs server_name and the MAS client".to_string());
+                let Some(client) = &self.mas_client else {
+                    return Err("backend mas needs the MAS client".to_string());
                 };
-                Mas::connect(http, server_name.clone(), client.clone(), self.skip_password_check)
-                    .await
-                    .map(Server::Mas)
-                    .map_err(|e| e.to_string())
+                Mas::connect(
+                    http,
+                    self.server_name.clone(),
+                    client.clone(),
+                    self.skip_password_check,
+                    self.mas_login_pace,
+                )
+                .await
+                .map(|mas| Server::Mas(Box::new(mas)))
+                .map_err(|e| e.to_string())
             }
         }
     }
+}
+
+/// `mas_login_interval` and `mas_login_wait` (seconds), when either is given.
+fn take_mas_login_pace(params: &mut Params) -> Result<Option<LoginPace>, ParamError> {
+    let interval = params.take_seconds("mas_login_interval")?;
+    let wait = params.take_seconds("mas_login_wait")?;
+    if interval.is_some_and(|secs| secs > 3600.0) {
+        return Err(params.invalid("mas_login_interval", "must be at most 3600 seconds"));
+    }
+    if wait.is_some_and(|secs| secs > 86_400.0) {
+        return Err(params.invalid("mas_login_wait", "must be at most 86400 seconds (a day)"));
+    }
+    if interval.is_none() && wait.is_none() {
+        return Ok(None);
+    }
+    let default = LoginPace::default();
+    Ok(Some(LoginPace {
+        interval: interval.map_or(default.interval, Duration::from_secs_f64),
+        max_wait: wait.map_or(default.max_wait, Duration::from_secs_f64),
+    }))
 }
 
 /// An optional http(s) URL; the user and password it may hold are secrets.

@@ -11,6 +11,28 @@ pub enum Error {
     Homeserver(#[from] homeserver::Error),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// Part of the plan was carried out before a step failed: the account changed all the same.
+    /// `done` holds what was done (a creation whose password or flag then failed counts).
+    #[error("{}", partial_message(done, cause))]
+    Partial { done: Box<Outcome>, cause: homeserver::Error },
+}
+
+impl Error {
+    /// What was changed before the failure, if anything.
+    pub fn done(&self) -> Option<&Outcome> {
+        match self {
+            Error::Partial { done, .. } => Some(done),
+            _ => None,
+        }
+    }
+}
+
+fn partial_message(done: &Outcome, cause: &homeserver::Error) -> String {
+    match cause {
+        // It says itself what was done.
+        homeserver::Error::HalfDone { .. } => cause.to_string(),
+        _ => format!("{}, then failed: {cause}", done.message()),
+    }
 }
 
 /// What was done (or, in check mode, would be done) for one account.
@@ -19,6 +41,8 @@ pub struct Outcome {
     pub user_id: UserId,
     pub plan: Plan,
     pub check_mode: bool,
+    /// In check mode: what the server may still refuse that check mode cannot foresee.
+    pub caveats: Vec<&'static str>,
 }
 
 impl Outcome {
@@ -43,10 +67,13 @@ impl Outcome {
         let parts: Vec<String> =
             self.plan.actions.iter().map(|action| describe(*action, user, !self.check_mode)).collect();
         let sentence = parts.join(" and ");
-        if self.check_mode {
+        if !self.check_mode {
+            return sentence;
+        }
+        if self.caveats.is_empty() {
             format!("would {sentence}")
         } else {
-            sentence
+            format!("would {sentence} ({})", self.caveats.join("; "))
         }
     }
 }
@@ -86,26 +113,81 @@ pub(crate) async fn ensure_seen<B: Backend>(
     if let Some(problem) = backend.password_problem(wanted.password) {
         return Err(PlanError::Password { user: user.to_string(), problem }.into());
     }
+    // A password that will be checked or may be set, on a server that takes none (passwords
+    // turned off): refused before any request about the user.
+    let password_problem = || {
+        backend.passwords_refused().map(|why| PlanError::Password {
+            user: user.to_string(),
+            problem: format!("cannot be set or checked: {why}"),
+        })
+    };
+    if wanted.update_password == UpdatePassword::Always {
+        if let Some(problem) = password_problem() {
+            return Err(problem.into());
+        }
+    }
     let mut seen = seen;
     let mut raced = false;
     loop {
         let observed = observe(backend, user, wanted, seen.take()).await?;
         let plan = plan(user, &observed, wanted, |op| backend.missing_for(op), check_mode)?;
+        let sets_password = plan
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Create { .. } | Action::CreateUnlessExists { .. } | Action::SetPassword));
+        if sets_password {
+            if let Some(problem) = password_problem() {
+                return Err(problem.into());
+            }
+        }
         if check_mode {
-            return Ok(Outcome { user_id: user.clone(), plan, check_mode });
+            let mut caveats: Vec<&'static str> =
+                plan.actions.iter().filter_map(|action| backend.unforeseeable(operation_of(*action))).collect();
+            caveats.dedup();
+            return Ok(Outcome { user_id: user.clone(), plan, check_mode, caveats });
         }
         match apply_all(backend, user, wanted, &plan).await {
             // Someone else created the user between our look-up and our registration (another run
             // for the same user): look again, once, and reconcile with what is there now.
             Err(Error::Homeserver(homeserver::Error::AlreadyExists { .. })) if !raced => raced = true,
-            result => return result.map(|()| Outcome { user_id: user.clone(), plan, check_mode }),
+            result => return result.map(|()| Outcome { user_id: user.clone(), plan, check_mode, caveats: Vec::new() }),
         }
     }
 }
 
+/// The backend operation an action is.
+fn operation_of(action: Action) -> Operation {
+    match action {
+        Action::Create { .. } | Action::CreateUnlessExists { .. } => Operation::Create,
+        Action::SetAdmin(_) => Operation::SetAdmin,
+        Action::SetPassword => Operation::SetPassword,
+        Action::AddEmail => Operation::AddEmail,
+    }
+}
+
+/// Carries the plan out in order. A failure after a change (or in the middle of a creation)
+/// is [`Error::Partial`], with what was done: the account changed all the same.
 async fn apply_all<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, plan: &Plan) -> Result<(), Error> {
-    for action in &plan.actions {
-        apply(backend, user, wanted, *action).await?;
+    for (index, action) in plan.actions.iter().enumerate() {
+        let cause = match apply(backend, user, wanted, *action).await {
+            Ok(()) => continue,
+            Err(Error::Homeserver(cause)) => cause,
+            Err(other) => return Err(other),
+        };
+        let half_done = matches!(cause, homeserver::Error::HalfDone { .. });
+        if index == 0 && !half_done {
+            return Err(Error::Homeserver(cause));
+        }
+        let done = if half_done { index + 1 } else { index };
+        let mut partial = plan.clone();
+        partial.actions.truncate(done);
+        if half_done {
+            // Created, but its password (or flag) could not be set.
+            partial.password_changes = Some(false);
+            partial.after.admin = Some(false);
+        }
+        let outcome = Outcome { user_id: user.clone(), plan: partial, check_mode: false, caveats: Vec::new() };
+        return Err(Error::Partial { done: Box::new(outcome), cause });
     }
     Ok(())
 }
@@ -130,13 +212,20 @@ async fn observe<B: Backend>(
             observed.exists = Some(true);
             observed.admin = account.admin;
             observed.deactivated = account.deactivated;
+            observed.locked = account.locked;
+            observed.unfinished = account.unfinished;
         }
         Lookup::Unknown => {}
+    }
+    // An unfinished account has no password to check; a locked or deactivated one cannot log in.
+    if observed.unfinished {
+        observed.password_matches = Some(false);
     }
     let needs_login = match observed.exists {
         None => true,
         Some(true) => {
             !observed.deactivated
+                && !observed.locked
                 && (wanted.update_password == UpdatePassword::Always
                     || (observed.admin.is_none() && wanted.admin.is_some()))
         }

@@ -5,7 +5,7 @@ use futures_util::stream::{self, StreamExt};
 use homeserver::{Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
-use crate::plan::{Action, Wanted};
+use crate::plan::{Action, UpdatePassword, Wanted};
 
 /// One account of a list.
 #[derive(Debug, Clone)]
@@ -22,6 +22,7 @@ pub async fn ensure_many<B: Backend>(
     concurrency: usize,
     check_mode: bool,
 ) -> Vec<Result<Outcome, Error>> {
+    backend.expect_logins(items.iter().filter(|item| item.wanted.update_password == UpdatePassword::Always).count());
     let listed = match backend.list_accounts(items.len()).await {
         Ok(listed) => listed,
         Err(e) => return items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
@@ -46,11 +47,24 @@ pub struct Totals {
     pub demoted: usize,
     /// Existing accounts whose password was set (new ones count as created).
     pub password_changed: usize,
+    /// Accounts given an email address.
+    pub email_added: usize,
     pub unchanged: usize,
     pub failed: usize,
 }
 
 impl Totals {
+    /// A failed account: counted as failed, and what was changed before the failure (a
+    /// creation whose password was then refused) as done.
+    pub fn add_failure(&mut self, done: Option<&Outcome>) {
+        self.failed += 1;
+        if let Some(done) = done {
+            let unchanged = self.unchanged;
+            self.add(done);
+            self.unchanged = unchanged;
+        }
+    }
+
     pub fn add(&mut self, outcome: &Outcome) {
         if !outcome.changed() {
             self.unchanged += 1;
@@ -61,7 +75,7 @@ impl Totals {
                 Action::SetAdmin(true) => self.promoted += 1,
                 Action::SetAdmin(false) => self.demoted += 1,
                 Action::SetPassword => self.password_changed += 1,
-                Action::AddEmail => {}
+                Action::AddEmail => self.email_added += 1,
             }
         }
     }
@@ -73,6 +87,7 @@ impl Totals {
             (self.promoted, "promoted"),
             (self.demoted, "demoted"),
             (self.password_changed, "password changed"),
+            (self.email_added, "email added"),
             (self.unchanged, "unchanged"),
             (self.failed, "failed"),
         ]

@@ -30,7 +30,12 @@ pub struct Observed {
     pub exists: Option<bool>,
     pub admin: Option<bool>,
     pub deactivated: bool,
+    /// Locked (MAS): it exists but cannot log in until unlocked.
+    pub locked: bool,
     pub password_matches: Option<bool>,
+    /// Left by a creation that did not finish (created, its password refused): locked, without a
+    /// usable password, until a run with `update_password: always` sets it (and unlocks it).
+    pub unfinished: bool,
     /// Whether the account has the wanted email address; `None` when not asked.
     pub has_email: Option<bool>,
 }
@@ -78,6 +83,14 @@ pub enum PlanError {
         "{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)"
     )]
     Deactivated { user: String },
+    #[error(
+        "{user} is locked in MAS: it cannot log in, so this tool leaves it alone; unlock it (mas-cli manage unlock-user {localpart}, or the Admin API's POST /api/admin/v1/users/{{id}}/unlock) and run again, or take it out of the list"
+    )]
+    Locked { user: String, localpart: String },
+    #[error(
+        "{user} was left unfinished by an earlier run: created, but its password was refused, so it has none and is locked; run again with update_password: always (and a password MAS accepts) to set it and unlock the account"
+    )]
+    Unfinished { user: String },
     #[error("the password of {user} {problem}")]
     Password { user: String, problem: String },
     #[error("could not find out {what} of {user}")]
@@ -152,6 +165,12 @@ pub fn plan(
         Some(true) => {
             if observed.deactivated {
                 return Err(PlanError::Deactivated { user: user.to_string() });
+            }
+            if observed.unfinished && wanted.update_password == UpdatePassword::OnCreate {
+                return Err(PlanError::Unfinished { user: user.to_string() });
+            }
+            if observed.locked && !observed.unfinished {
+                return Err(PlanError::Locked { user: user.to_string(), localpart: user.localpart().to_string() });
             }
             let mut actions = Vec::new();
             let mut admin = observed.admin;
@@ -233,13 +252,19 @@ mod tests {
     }
 
     fn found(admin: bool, password_matches: Option<bool>) -> Observed {
-        Observed { exists: Some(true), admin: Some(admin), deactivated: false, password_matches, has_email: None }
+        Observed { exists: Some(true), admin: Some(admin), password_matches, ..Observed::default() }
     }
 
-    const MISSING: Observed =
-        Observed { exists: Some(false), admin: None, deactivated: false, password_matches: None, has_email: None };
-    const UNKNOWN: Observed =
-        Observed { exists: None, admin: None, deactivated: false, password_matches: None, has_email: None };
+    const MISSING: Observed = Observed {
+        exists: Some(false),
+        admin: None,
+        deactivated: false,
+        locked: false,
+        password_matches: None,
+        unfinished: false,
+        has_email: None,
+    };
+    const UNKNOWN: Observed = Observed { exists: None, ..MISSING };
     use UpdatePassword::{Always, OnCreate};
 
     #[test]
@@ -327,6 +352,34 @@ mod tests {
         let observed = Observed { deactivated: true, ..found(false, None) };
         let err = run(observed, Some(true), OnCreate, Given::Both, false).unwrap_err();
         assert!(matches!(err, PlanError::Deactivated { .. }));
+    }
+
+    #[test]
+    fn locked_accounts_are_named_in_check_mode_too() {
+        let observed = Observed { locked: true, ..found(false, None) };
+        for check_mode in [false, true] {
+            for update in [OnCreate, Always] {
+                let err = run(observed, None, update, Given::Both, check_mode).unwrap_err();
+                assert!(matches!(err, PlanError::Locked { .. }), "{err}");
+                assert!(err.to_string().contains("unlock-user john"), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_unfinished_account_is_not_passed_as_unchanged() {
+        // The password-less, locked account a refused creation leaves: on_create names the fix,
+        // always sets the password (the backend unlocks it), and a wanted flag is set too.
+        let observed = Observed { locked: true, unfinished: true, ..found(false, Some(false)) };
+        for check_mode in [false, true] {
+            let err = run(observed, None, OnCreate, Given::Both, check_mode).unwrap_err();
+            assert!(matches!(err, PlanError::Unfinished { .. }), "{err}");
+            assert!(err.to_string().contains("update_password: always"), "{err}");
+            let plan = run(observed, None, Always, Given::Both, check_mode).unwrap();
+            assert_eq!(plan.actions, vec![Action::SetPassword]);
+            let plan = run(observed, Some(true), Always, Given::Both, check_mode).unwrap();
+            assert_eq!(plan.actions, vec![Action::SetAdmin(true), Action::SetPassword]);
+        }
     }
 
     #[test]

@@ -113,7 +113,12 @@ impl AccountsDatabase {
                 }
             }
         };
-        Ok(row.map(|(account_type, deactivated)| Account { admin: Some(account_type == ADMIN), deactivated }))
+        Ok(row.map(|(account_type, deactivated)| Account {
+            admin: Some(account_type == ADMIN),
+            deactivated,
+            locked: false,
+            unfinished: false,
+        }))
     }
 
     /// Every account on `server_name`, by localpart.
@@ -146,7 +151,10 @@ impl AccountsDatabase {
         Ok(rows
             .into_iter()
             .map(|(localpart, account_type, deactivated)| {
-                (localpart, Account { admin: Some(account_type == ADMIN), deactivated })
+                (
+                    localpart,
+                    Account { admin: Some(account_type == ADMIN), deactivated, locked: false, unfinished: false },
+                )
             })
             .collect())
     }

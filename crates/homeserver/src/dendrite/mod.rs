@@ -103,7 +103,9 @@ impl Backend for Dendrite {
         let reply = self.http.send(Request::get(path, &action)).await?;
         match (reply.status, reply.errcode()) {
             (200, _) => Ok(Lookup::Missing),
-            (400, Some("M_USER_IN_USE")) => Ok(Lookup::Found(Account { admin: None, deactivated: false })),
+            (400, Some("M_USER_IN_USE")) => {
+                Ok(Lookup::Found(Account { admin: None, deactivated: false, locked: false, unfinished: false }))
+            }
             _ => Err(reply.refused(&action, None)),
         }
     }
