@@ -471,7 +471,8 @@ def test_a_mas_url_that_is_not_mas_gets_one_line(mas, run_mas, name):
         server.server_close()
     assert result.get("failed") is True
     msg = result["msg"]
-    assert "\n" not in msg and "<" not in msg and "HTML page" in msg and "mas_url" in msg, msg
+    assert "\n" not in msg, msg
+    assert "<" not in msg and "text/html" in msg and "mas_url" in msg, msg
 
 
 # --- 7: locked users ----------------------------------------------------------------------------------
