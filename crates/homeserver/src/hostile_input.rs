@@ -139,6 +139,30 @@ async fn fake_server(answers: Vec<(u16, &'static str, Vec<u8>)>) -> String {
     url
 }
 
+/// The keys of the answers the backends read.
+const KEYS: [&str; 20] = [
+    "access_token",
+    "expires_in",
+    "token_endpoint",
+    "next_token",
+    "total",
+    "users",
+    "name",
+    "admin",
+    "deactivated",
+    "nonce",
+    "user_id",
+    "errcode",
+    "error",
+    "retry_after_ms",
+    "available",
+    "data",
+    "id",
+    "attributes",
+    "errors",
+    "device_id",
+];
+
 /// Answers a hostile or broken server may give: any status that matters, JSON shaped like the
 /// answers the backends read but with values of any type and size, or bytes that are not JSON.
 fn answer() -> impl Strategy<Value = (u16, &'static str, Vec<u8>)> {
@@ -159,28 +183,7 @@ fn answer() -> impl Strategy<Value = (u16, &'static str, Vec<u8>)> {
         Just(json!([])),
         Just(json!({}))
     ];
-    let keys = prop::sample::select(vec![
-        "access_token",
-        "expires_in",
-        "token_endpoint",
-        "next_token",
-        "total",
-        "users",
-        "name",
-        "admin",
-        "deactivated",
-        "nonce",
-        "user_id",
-        "errcode",
-        "error",
-        "retry_after_ms",
-        "available",
-        "data",
-        "id",
-        "attributes",
-        "errors",
-        "device_id",
-    ]);
+    let keys = prop::sample::select(KEYS.to_vec());
     let object = prop::collection::btree_map(keys.clone(), leaf.clone(), 0..8)
         .prop_map(|map| serde_json::Value::Object(map.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
     let nested =
@@ -202,23 +205,10 @@ fn answer() -> impl Strategy<Value = (u16, &'static str, Vec<u8>)> {
             _ => number.clone().boxed(),
         }
     };
-    let every_key = [
-        "access_token",
-        "expires_in",
-        "token_endpoint",
-        "next_token",
-        "total",
-        "users",
-        "name",
-        "nonce",
-        "user_id",
-        "retry_after_ms",
-        "data",
-        "id",
-    ]
-    .map(|key| prop_oneof![3 => plausible(key), 1 => leaf.clone()].prop_map(move |v| (key, v)).boxed())
-    .to_vec()
-    .prop_map(|pairs| serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+    let every_key = KEYS
+        .map(|key| prop_oneof![3 => plausible(key), 1 => leaf.clone()].prop_map(move |v| (key, v)).boxed())
+        .to_vec()
+        .prop_map(|pairs| serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
     let status = prop::sample::select(vec![200u16, 200, 200, 201, 302, 400, 401, 403, 404, 409, 429, 500, 502, 503]);
     let body = prop_oneof![
         2 => every_key.prop_map(|v| ("application/json", v.to_string().into_bytes())),
