@@ -277,6 +277,27 @@ def test_playbooks_resolve_by_their_collection_name(installed, fresh_ansible, pl
     ).stdout
 
 
+@pytest.mark.parametrize(
+    "playbook, tag", [("register_user", "register-user"), ("ensure_users", "ensure-matrix-users-created")]
+)
+def test_playbooks_ask_for_their_tag(installed, fresh_ansible, playbook, tag):
+    """Without --tags every task of the role would run: the playbook stops first and names the tag."""
+    env, work, _ = installed
+    inventory = work / "local-hosts"
+    inventory.write_text(f"[matrix_servers]\nmatrix.example.com ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    out = subprocess.run(
+        [fresh_ansible / "ansible-playbook", f"matrix_user.homeserver.{playbook}", "-i", inventory],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode != 0
+    assert f"Run this playbook with --tags={tag}" in out.stdout, out.stdout + out.stderr
+    assert "matrix_user_users` is empty" not in out.stdout
+
+
 def test_cargo_install_gives_the_command_line_tool(tmp_path):
     """The CLI alone: `cargo install --locked --path crates/matrix-user --root DIR`. With the
     repository's target folder it reuses the release build instead of compiling from scratch."""
