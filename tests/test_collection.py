@@ -298,6 +298,46 @@ def test_playbooks_ask_for_their_tag(installed, fresh_ansible, playbook, tag):
     assert "matrix_user_users` is empty" not in out.stdout
 
 
+def test_the_installed_module_registers_a_user(installed, fresh_ansible, synapse, name, tmp_path):
+    """The module by its collection name, from the installed tarball with nothing but ansible-core,
+    against a real Synapse: created, then unchanged."""
+    env, work, _ = installed
+    password = "collection-Password-1"
+    inventory = tmp_path / "hosts"
+    inventory.write_text(f"[matrix_servers]\nmatrix.example.com ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    playbook = tmp_path / "register.yml"
+    task = {**synapse.module_params, "username": name, "password": "{{ user_password }}", "admin": True, "wait_timeout": 5}
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Register through the collection",
+                    "hosts": "matrix_servers",
+                    "gather_facts": False,
+                    "tasks": [{"name": "Ensure the user", "matrix_user.homeserver.matrix_user": task, "no_log": True}],
+                }
+            ]
+        )
+    )
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps({"user_password": password}))
+    recaps = []
+    for _ in range(2):
+        out = subprocess.run(
+            [fresh_ansible / "ansible-playbook", playbook, "-i", inventory, "--extra-vars", f"@{extra}"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert password not in out.stdout + out.stderr
+        recaps.append(re.search(r"matrix\.example\.com\s*:\s*ok=\d+\s+changed=(\d+)", out.stdout).group(1))
+    assert recaps == ["1", "0"]
+    assert synapse.is_admin(name) and synapse.can_log_in(name, password)
+
+
 def test_cargo_install_gives_the_command_line_tool(tmp_path):
     """The CLI alone: `cargo install --locked --path crates/matrix-user --root DIR`. With the
     repository's target folder it reuses the release build instead of compiling from scratch."""
