@@ -18,6 +18,10 @@ build:
 build-target triple:
     @scripts/build-target "$1"
 
+# Build the Ansible collection matrix_user.homeserver with a prebuilt binary (x86_64, glibc 2.17+); prints the tarball's path
+collection:
+    @scripts/build-collection
+
 # Register a user, or bring an existing one to the wanted admin state: just register-user john - yes (password from stdin, or asked for; `john 'secret' yes` shows it in ps)
 [no-exit-message]
 register-user username password admin_yes_or_no *extra_args: build
@@ -123,14 +127,19 @@ test: build
     cargo test --workspace --locked
     python -m pytest tests
 
-# Check formatting and lints (Rust, Python, shell, Ansible, YAML)
+# ansible-test sanity on the collection as shipped (staged under target/collection; no containers)
+sanity *args:
+    scripts/sanity "$@"
+
+# Check formatting and lints (Rust, Python, shell, Ansible, YAML), then ansible-test sanity on the collection
 lint: build
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     ruff check .
-    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse
+    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse scripts/sanity
     yamllint --strict .
     ansible-lint
+    scripts/sanity
 
 # Benchmark against a throwaway Synapse at bcrypt 12 and write docs/benchmarks.md (--with-10000: also 10,000 users)
 bench *args: build

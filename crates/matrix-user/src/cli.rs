@@ -768,6 +768,89 @@ mod tests {
         }
     }
 
+    /// The manual pages in `man/`: `matrix-user.1` and one per subcommand, generated from this
+    /// command line (as `--help` shows it) by a test, like the completion scripts. No version in
+    /// them: the workspace's `Cargo.toml` is the one place that holds it.
+    fn manual_pages() -> Vec<(String, Vec<u8>)> {
+        let mut cli = Cli::command().disable_help_subcommand(true);
+        cli.build();
+        let mut pages = vec![("matrix-user.1".to_string(), manual_page(&cli))];
+        for sub in cli.get_subcommands() {
+            let name = sub.get_display_name().unwrap_or(sub.get_name());
+            pages.push((format!("{name}.1"), manual_page(sub)));
+        }
+        pages
+    }
+
+    fn manual_page(command: &clap::Command) -> Vec<u8> {
+        let man = clap_mangen::Man::new(command.clone()).source("matrix-user").manual("User Commands");
+        let mut page = Vec::new();
+        man.render_title(&mut page).unwrap();
+        man.render_name_section(&mut page).unwrap();
+        man.render_synopsis_section(&mut page).unwrap();
+        man.render_description_section(&mut page).unwrap();
+        man.render_options_section(&mut page).unwrap();
+        if command.has_subcommands() {
+            man.render_subcommands_section(&mut page).unwrap();
+        }
+        if let Some(text) = command.get_after_long_help().or(command.get_after_help()) {
+            page.extend(roff_sections(&text.to_string()).into_bytes());
+        }
+        page
+    }
+
+    /// The text after the options, as sections: a line such as `Examples:` starts one (EXAMPLES),
+    /// and the lines up to the next are kept as they are (no filling), escaped for roff.
+    fn roff_sections(text: &str) -> String {
+        let mut out = String::new();
+        let mut open = false;
+        for line in text.lines() {
+            let heading =
+                line.strip_suffix(':').filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphabetic()));
+            if let Some(heading) = heading {
+                if open {
+                    out.push_str(".fi\n");
+                }
+                out.push_str(&format!(".SH {}\n.nf\n", heading.to_uppercase()));
+                open = true;
+                continue;
+            }
+            if !open {
+                out.push_str(".SH NOTES\n.nf\n");
+                open = true;
+            }
+            let escaped = line.replace('\\', "\\e").replace('-', "\\-");
+            if escaped.starts_with('.') || escaped.starts_with('\'') {
+                out.push_str("\\&");
+            }
+            out.push_str(&escaped);
+            out.push('\n');
+        }
+        if open {
+            out.push_str(".fi\n");
+        }
+        out
+    }
+
+    #[test]
+    fn manual_pages_are_current() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../man");
+        let update = std::env::var_os("MATRIX_USER_UPDATE_MAN").is_some();
+        for (file, page) in manual_pages() {
+            let path = dir.join(file);
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &page).unwrap();
+            }
+            let current = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                current == page,
+                "{} is out of date: run `MATRIX_USER_UPDATE_MAN=1 cargo test -p matrix-user manual_pages`",
+                path.display()
+            );
+        }
+    }
+
     #[test]
     fn every_connection_setting_has_a_flag() {
         for setting in config::SETTINGS {
