@@ -123,12 +123,16 @@ test: build
     cargo test --workspace --locked
     python -m pytest tests
 
+# The role and its module end to end under ansible-core 2.15 and 2.19 (venvs cached in .local/ansible-range)
+test-ansible-range *versions: build
+    @scripts/test-ansible-range "$@"
+
 # Check formatting and lints (Rust, Python, shell, Ansible, YAML)
 lint: build
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     ruff check .
-    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse
+    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse scripts/test-ansible-range
     yamllint --strict .
     ansible-lint
 

@@ -1,44 +1,23 @@
-"""Which matrix-user binary on the controller can run on a host, from what the host says it is.
+"""Which matrix-user binary can run on a host, from what the host says it is.
 
-Used by the matrix_user role before it copies anything: it reads the binary's executable header
-(system, architecture, C library) and compares it with the host (`ansible_system`,
-`ansible_architecture`, the C library the role's probe found). Runs on the controller only.
+Used by the action plugin matrix_user on the controller before it copies anything: it reads the
+binary's executable header (system, architecture, C library) and compares it with the host (its
+`uname`, its C library, its program interpreters, as the action plugin's probe reports them, or
+`ansible_system` / `ansible_architecture` when set). The binaries it chooses from are those the
+collection bundles (bin/manifest.json, each with its sha256) or, in a source checkout, the ones
+`just build` and `just build-target` made under target/. Plain Python, no Ansible import.
 """
 
+import hashlib
+import json
+import os
 import re
 import struct
 from pathlib import Path
 
-from ansible.errors import AnsibleError
-from ansible.plugins.lookup import LookupBase
-
-DOCUMENTATION = """
-    name: matrix_user_binary
-    short_description: pick the matrix-user binary that runs on a host, or explain why none does
-    description:
-      - Returns one dict. C(ok) tells whether a binary fits the host; C(path) is that binary, C(version)
-        the version it is installed under, C(msg) what is wrong and what to do when nothing fits.
-      - With C(binary) empty it tries target/release/matrix-user, then target/<triple>/release/matrix-user
-        for each target built with C(just build-target <triple>).
-    options:
-      binary:
-        description: The binary to send; empty to pick one from target/.
-        default: ""
-      probe:
-        description: What the role's probe printed on the host (key=value lines).
-        default: ""
-      system:
-        description: C(ansible_system) when known; overrides the probe.
-        default: ""
-      architecture:
-        description: C(ansible_architecture) when known; overrides the probe.
-        default: ""
-      host:
-        description: The host's name, for messages.
-        default: the host
-"""
-
-REPO = Path(__file__).resolve().parents[3]
+#: The collection's root: this file is plugins/plugin_utils/host.py in it (or in the checkout).
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = Path("bin") / "manifest.json"
 
 # ELF e_machine values and what `uname -m` (ansible_architecture) calls them.
 ELF_MACHINES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv64"}
@@ -197,51 +176,112 @@ def mismatch(binary, host):
     return ""
 
 
-def fix_for(host, binary_path):
-    arch = normalize_arch(host["architecture"])
-    triple = LINUX_TRIPLES.get(arch) if host["system"] == "Linux" else OTHER_TRIPLES.get((host["system"], arch))
-    build = (
-        f"build it for the host with `just build-target {triple}` (the role then picks "
-        f"target/{triple}/release/matrix-user by itself; or set matrix_user_binary to it)"
-        if triple
-        else f"build matrix-user for {host_says(host)} with `just build-target <rust target triple>` and set matrix_user_binary to it"
-    )
-    return (
-        f"{build}, or run the module on this controller instead with matrix_user_run_on: controller "
-        f"(the homeserver's API must then be reachable from here at matrix_user_homeserver_url)"
-    )
+def read_manifest(root=None):
+    """bin/manifest.json of a built collection, or None in a source checkout (which has no bin/)."""
+    path = (root or ROOT) / MANIFEST
+    if not path.is_file():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(manifest.get("binaries"), list) or not manifest.get("version"):
+        raise ValueError(f"{path} lacks `version` or `binaries`")
+    return manifest
 
 
-def candidates(binary):
-    if binary:
-        path = Path(binary).expanduser()
-        if not path.is_absolute():
-            path = (REPO / path) if (REPO / path).exists() else path.absolute()
-        return [path]
-    found = [REPO / "target" / "release" / "matrix-user"]
-    for path in sorted((REPO / "target").glob("*/release/matrix-user")):
-        if path.parent.parent.name not in ("release", "debug"):
-            found.append(path)
-    return found
+def is_checkout(root=None):
+    """A source checkout (binaries under target/, built by `just build`), not a built collection."""
+    root = root or ROOT
+    return read_manifest(root) is None and (root / "Cargo.toml").is_file()
 
 
-def workspace_version():
+_SHA256 = {}
+
+
+def sha256(path):
+    """The file's sha256 (hex), computed once per file version in this process."""
+    info = os.stat(path)
+    key = (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
+    if key not in _SHA256:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _SHA256[key] = digest.hexdigest()
+    return _SHA256[key]
+
+
+def workspace_version(root=None):
     try:
-        text = (REPO / "Cargo.toml").read_text(encoding="utf-8")
+        text = ((root or ROOT) / "Cargo.toml").read_text(encoding="utf-8")
     except OSError:
         return "unversioned"
     match = re.search(r'^\[workspace\.package\][^\[]*?^version\s*=\s*"([^"]+)"', text, re.M | re.S)
     return match.group(1) if match else "unversioned"
 
 
-def pick(binary="", probe="", system="", architecture="", host_name="the host"):
+def candidates(binary="", root=None):
+    """The binaries to choose from, in order: {path, version, sha256 (expected, or None: computed)}.
+
+    `binary` given: that file alone. A built collection: those bin/manifest.json lists. A source
+    checkout: target/release/matrix-user, then each target/<triple>/release/matrix-user."""
+    root = root or ROOT
+    manifest = read_manifest(root)
+    version = manifest["version"] if manifest else workspace_version(root)
+    if binary:
+        path = Path(binary).expanduser()
+        if not path.is_absolute():
+            path = (root / path) if (root / path).exists() else path.absolute()
+        return [{"path": path, "version": version, "sha256": None}]
+    if manifest:
+        return [
+            {"path": root / item["path"], "version": version, "sha256": str(item["sha256"]).lower()}
+            for item in manifest["binaries"]
+        ]
+    found = [root / "target" / "release" / "matrix-user"]
+    for path in sorted((root / "target").glob("*/release/matrix-user")):
+        if path.parent.parent.name not in ("release", "debug"):
+            found.append(path)
+    return [{"path": path, "version": version, "sha256": None} for path in found]
+
+
+def fix_for(host, root=None):
+    """The ways out for a host no binary fits: build for it, the command-line tool on it, or the controller."""
+    arch = normalize_arch(host["architecture"])
+    triple = LINUX_TRIPLES.get(arch) if host["system"] == "Linux" else OTHER_TRIPLES.get((host["system"], arch))
+    if not triple:
+        build = (
+            f"build matrix-user for {host_says(host)} with `just build-target <rust target triple>` "
+            "and set matrix_user_binary to it"
+        )
+    elif is_checkout(root):
+        build = (
+            f"build it for the host with `just build-target {triple}` (then target/{triple}/release/matrix-user "
+            "is picked by itself; or set matrix_user_binary to it)"
+        )
+    else:
+        build = (
+            f"build it for the host from the matrix-user sources with `just build-target {triple}` and set "
+            f"matrix_user_binary to that target/{triple}/release/matrix-user"
+        )
+    return (
+        f"{build}; or install the command-line tool on the host (`cargo install --locked --path crates/matrix-user` "
+        "in the matrix-user sources) and set matrix_user_host_binary to it (for example ~/.cargo/bin/matrix-user); "
+        "or run the module on this controller instead with matrix_user_run_on: controller "
+        "(the homeserver's API must then be reachable from here at matrix_user_homeserver_url)"
+    )
+
+
+def pick(binary="", probe="", system="", architecture="", host_name="the host", root=None):
+    """The first candidate that runs on the host, its sha256 checked against the manifest:
+    {ok, msg, path, version, sha256, binary, host}; `msg` says what is wrong and what to do."""
+    root = root or ROOT
     host = parse_probe(probe)
     if system:
         host["system"] = system
     if architecture:
         host["architecture"] = architecture
     checked = []
-    for path in candidates(binary):
+    for candidate in candidates(binary, root):
+        path = candidate["path"]
         if not path.exists():
             checked.append((path, None, "it does not exist"))
             continue
@@ -251,40 +291,54 @@ def pick(binary="", probe="", system="", architecture="", host_name="the host"):
             checked.append((path, None, f"it cannot be read as an executable: {e}"))
             continue
         why = mismatch(described, host)
-        if not why:
+        if why:
+            checked.append((path, described, why))
+            continue
+        digest = sha256(path)
+        if candidate["sha256"] and digest != candidate["sha256"]:
             return {
-                "ok": True,
-                "msg": f"{path} ({says(described)}) runs on {host_name} ({host_says(host)})",
-                "path": str(path.resolve()),
-                "version": workspace_version(),
-                "binary": described,
-                "host": host,
+                "ok": False,
+                "msg": (
+                    f"matrix_user: {path} does not match its sha256 in {root / MANIFEST} (expected {candidate['sha256']}, "
+                    f"the file has {digest}): the collection's copy is damaged or was replaced. Nothing was copied or run. "
+                    "Reinstall the collection (ansible-galaxy collection install --force)."
+                ),
+                "path": "", "version": "", "sha256": "", "binary": described, "host": host,
             }
-        checked.append((path, described, why))
+        return {
+            "ok": True,
+            "msg": f"{path} ({says(described)}) runs on {host_name} ({host_says(host)})",
+            "path": str(path.resolve()),
+            "version": candidate["version"],
+            "sha256": digest,
+            "binary": described,
+            "host": host,
+        }
     first_path, first, first_why = checked[0]
     shown = f"{first_path}" + (f" ({says(first)})" if first else "")
     msg = f"matrix_user: {shown} cannot run on {host_name} ({host_says(host)}): {first_why}."
     others = [f"{p} ({w})" for p, _, w in checked[1:]]
     if others:
         msg += " Also tried: " + "; ".join(others) + "."
-    if first is None and not binary and not others:
+    if first is None and not binary and not others and is_checkout(root):
         msg += " Build it first (`just build`)."
-    msg += " Nothing was copied. To fix: " + fix_for(host, first_path) + "."
-    return {"ok": False, "msg": msg, "path": "", "version": "", "binary": first or {}, "host": host}
+    msg += " Nothing was copied. To fix: " + fix_for(host, root) + "."
+    return {"ok": False, "msg": msg, "path": "", "version": "", "sha256": "", "binary": first or {}, "host": host}
 
 
-class LookupModule(LookupBase):
-    def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
-        try:
-            return [
-                pick(
-                    binary=self.get_option("binary") or "",
-                    probe=self.get_option("probe") or "",
-                    system=self.get_option("system") or "",
-                    architecture=self.get_option("architecture") or "",
-                    host_name=self.get_option("host") or "the host",
-                )
-            ]
-        except Exception as e:  # a bug here must not become an unreadable traceback
-            raise AnsibleError(f"matrix_user_binary: cannot examine the matrix-user binary: {e}") from e
+def local_probe():
+    """This machine (the controller) described as the action plugin's probe describes a host."""
+    uname = os.uname()
+    lines = [f"system={uname.sysname}", f"architecture={uname.machine}", f"uid={os.getuid()}",
+             f"home={os.path.expanduser('~')}"]
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        libc = ""
+    if libc:
+        lines.append(f"libc={libc}")
+    elif list(Path("/lib").glob("ld-musl-*")):
+        lines.append("libc=musl")
+    for pattern in ("/lib/ld*.so*", "/lib64/ld*.so*", "/usr/lib/ld*.so*"):
+        lines += [f"loader={p}" for p in sorted(map(str, Path("/").glob(pattern.lstrip("/"))))]
+    return "\n".join(lines) + "\n"
