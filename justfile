@@ -20,7 +20,7 @@ build-target triple:
 
 # Register a user, or bring an existing one to the wanted admin state: just register-user john - yes (password from stdin, or asked for; `john 'secret' yes` shows it in ps)
 [no-exit-message]
-register-user username password admin_yes_or_no *extra_args: build
+register-user username password admin_yes_or_no *extra_args: _fresh
     #!/usr/bin/env bash
     # A script, not recipe lines: just would echo the password with each line it runs.
     # The password reaches scripts/extra-vars on its standard input, never in a command line: with
@@ -70,7 +70,7 @@ register-user username password admin_yes_or_no *extra_args: build
 
 # Ensure every user in `matrix_user_users` in one task: just ensure-users users.yml (read literally; `-e @users.yml` and the inventory are templated)
 [no-exit-message]
-ensure-users *args: build
+ensure-users *args: _fresh
     #!/usr/bin/env bash
     set -euo pipefail
     inventory="${MATRIX_USER_INVENTORY:-inventory/hosts}"
@@ -110,6 +110,11 @@ demo implementation="synapse": build (local-start implementation)
     @echo '== Second run: nothing to change'
     @MATRIX_USER_INVENTORY=".local/$1/inventory/hosts" just register-user john "it's \$ecret" yes
     @echo "== The local $1 keeps running; stop it with: just local-stop $1"
+
+# The binary, rebuilt only when a source is newer than it (cargo otherwise)
+[private]
+_fresh:
+    @scripts/build-module --quick
 
 [private]
 _known implementation:

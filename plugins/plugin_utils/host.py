@@ -196,16 +196,36 @@ def is_checkout(root=None):
 _SHA256 = {}
 
 
-def sha256(path):
-    """The file's sha256 (hex), computed once per file version in this process."""
+def sha256(path, remember=False):
+    """The file's sha256 (hex), computed once per file version in this process. `remember`: also
+    kept beside the file (`<file>.sha256`, with its size, time and inode), so that the next task,
+    another process, reads it instead of hashing megabytes again; for binaries built in a checkout."""
     info = os.stat(path)
-    key = (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
-    if key not in _SHA256:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        _SHA256[key] = digest.hexdigest()
+    stamp = f"{info.st_size} {info.st_mtime_ns} {info.st_ino}"
+    key = (str(path), stamp)
+    if key in _SHA256:
+        return _SHA256[key]
+    sidecar = Path(f"{path}.sha256")
+    if remember:
+        try:
+            digest, _, seen = sidecar.read_text(encoding="ascii").strip().partition(" ")
+            if seen == stamp and re.fullmatch(r"[0-9a-f]{64}", digest):
+                _SHA256[key] = digest
+                return digest
+        except (OSError, ValueError):
+            pass
+    hashed = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            hashed.update(block)
+    _SHA256[key] = hashed.hexdigest()
+    if remember:
+        try:
+            partial = Path(f"{sidecar}.{os.getpid()}")
+            partial.write_text(f"{_SHA256[key]} {stamp}\n", encoding="ascii")
+            partial.replace(sidecar)
+        except OSError:
+            pass
     return _SHA256[key]
 
 
@@ -230,17 +250,17 @@ def candidates(binary="", root=None):
         path = Path(binary).expanduser()
         if not path.is_absolute():
             path = (root / path) if (root / path).exists() else path.absolute()
-        return [{"path": path, "version": version, "sha256": None}]
+        return [{"path": path, "version": version, "sha256": None, "built_here": False}]
     if manifest:
         return [
-            {"path": root / item["path"], "version": version, "sha256": str(item["sha256"]).lower()}
+            {"path": root / item["path"], "version": version, "sha256": str(item["sha256"]).lower(), "built_here": False}
             for item in manifest["binaries"]
         ]
     found = [root / "target" / "release" / "matrix-user"]
     for path in sorted((root / "target").glob("*/release/matrix-user")):
         if path.parent.parent.name not in ("release", "debug"):
             found.append(path)
-    return [{"path": path, "version": version, "sha256": None} for path in found]
+    return [{"path": path, "version": version, "sha256": None, "built_here": True} for path in found]
 
 
 def fix_for(host, root=None):
@@ -294,7 +314,7 @@ def pick(binary="", probe="", system="", architecture="", host_name="the host", 
         if why:
             checked.append((path, described, why))
             continue
-        digest = sha256(path)
+        digest = sha256(path, remember=candidate["built_here"])
         if candidate["sha256"] and digest != candidate["sha256"]:
             return {
                 "ok": False,
