@@ -178,3 +178,27 @@ def test_an_installed_binary_of_another_version_is_replaced_not_run(ssh, tmp_pat
     assert result["binary_installed"] is True and result["created"] is True, result
     assert installed.read_bytes() == ssh.pinned.read_bytes()
     assert Path(installed.parent / ".matrix-user.new").exists() is False
+
+
+def test_a_binary_already_on_the_host_is_run_as_it_is(ssh, tmp_path, name):  # noqa: F811
+    """host_binary (say, from `cargo install` on the host): nothing probed, copied or installed."""
+    password = "fqcn-host-binary-pw"
+    host_vars = ssh.host_vars(become=True)
+    inventory = ssh.inventory(**host_vars)
+    out = tmp_path / "result.json"
+    args = {
+        "homeserver_url": "{{ matrix_user_homeserver_url }}",
+        "server_name": "{{ matrix_domain }}",
+        "registration_shared_secret_file": "{{ matrix_user_registration_shared_secret_file }}",
+        "username": name,
+        "password": password,
+        "host_binary": str(ssh.pinned),  # this machine is the SSH host too
+    }
+    ssh.secrets.append(password)
+    mark = ssh.sshd.log_mark()
+    r = play(tmp_path, inventory, ensure_tasks(args, out), ssh.secrets)
+    assert r.returncode == 0, r.output
+    result = json.loads(out.read_text())
+    assert result["binary_installed"] is False and result["created"] is True, result
+    assert not Path(host_vars["matrix_user_install_dir"]).exists()
+    assert ssh.sshd.sessions_since(mark) == 1, ssh.sshd.log_since(mark)
