@@ -24,7 +24,7 @@ collection:
 
 # Register a user, or bring an existing one to the wanted admin state: just register-user john - yes (password from stdin, or asked for; `john 'secret' yes` shows it in ps)
 [no-exit-message]
-register-user username password admin_yes_or_no *extra_args: build
+register-user username password admin_yes_or_no *extra_args: _fresh
     #!/usr/bin/env bash
     # A script, not recipe lines: just would echo the password with each line it runs.
     # The password reaches scripts/extra-vars on its standard input, never in a command line: with
@@ -74,7 +74,7 @@ register-user username password admin_yes_or_no *extra_args: build
 
 # Ensure every user in `matrix_user_users` in one task: just ensure-users users.yml (read literally; `-e @users.yml` and the inventory are templated)
 [no-exit-message]
-ensure-users *args: build
+ensure-users *args: _fresh
     #!/usr/bin/env bash
     set -euo pipefail
     inventory="${MATRIX_USER_INVENTORY:-inventory/hosts}"
@@ -115,6 +115,11 @@ demo implementation="synapse": build (local-start implementation)
     @MATRIX_USER_INVENTORY=".local/$1/inventory/hosts" just register-user john "it's \$ecret" yes
     @echo "== The local $1 keeps running; stop it with: just local-stop $1"
 
+# The binary, rebuilt only when a source is newer than it (cargo otherwise)
+[private]
+_fresh:
+    @scripts/build-module --quick
+
 [private]
 _known implementation:
     @case "$1" in synapse|dendrite) ;; *) echo "unknown homeserver '$1': use synapse or dendrite" >&2; exit 2;; esac
@@ -131,12 +136,16 @@ test: build
 sanity *args:
     scripts/sanity "$@"
 
+# The role and its module end to end under ansible-core 2.15 and 2.19 (venvs cached in .local/ansible-range)
+test-ansible-range *versions: build
+    @scripts/test-ansible-range "$@"
+
 # Check formatting and lints (Rust, Python, shell, Ansible, YAML), then ansible-test sanity on the collection
 lint: build
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     ruff check .
-    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse scripts/sanity
+    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse scripts/sanity scripts/test-ansible-range
     yamllint --strict .
     ansible-lint
     scripts/sanity

@@ -1,10 +1,9 @@
-"""The role's checks before and after copying the binary to a host, on real binaries: which binary
-fits a host (lookup_plugins/matrix_user_binary.py) and why one could not start
-(filter_plugins/matrix_user_start.py), from the errors a real start failure prints."""
+"""The action plugin's checks before and after copying the binary to a host, on real binaries: which
+binary fits a host (plugins/plugin_utils/host.py) and why one could not start
+(plugins/plugin_utils/start.py), from the errors a real start failure prints."""
 
 import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ import pytest
 
 from conftest import BINARY, REPO, VENV_BIN
 
-ROLE = REPO / "roles" / "matrix_user"
+UTILS = REPO / "plugins" / "plugin_utils"
 HOST_PROBE = "system=Linux\narchitecture=x86_64\nuid=0\nhome=/root\nlibc=glibc 2.36\nloader=/lib64/ld-linux-x86-64.so.2\n"
 ARM_PROBE = "system=Linux\narchitecture=aarch64\nuid=0\nhome=/root\nlibc=glibc 2.36\nloader=/lib/ld-linux-aarch64.so.1\n"
 
@@ -25,8 +24,8 @@ def load(path, name):
     return module
 
 
-lookup = load(ROLE / "lookup_plugins" / "matrix_user_binary.py", "matrix_user_binary")
-start = load(ROLE / "filter_plugins" / "matrix_user_start.py", "matrix_user_start")
+lookup = load(UTILS / "host.py", "matrix_user_host")
+start = load(UTILS / "start.py", "matrix_user_start")
 
 
 def patched(tmp_path, name, edit):
@@ -127,36 +126,32 @@ def test_a_built_target_is_picked_when_it_fits(tmp_path, monkeypatch):
         if int.from_bytes(data[at : at + 4], "little") == 3:
             data[at : at + 4] = (0).to_bytes(4, "little")
     arm.write_bytes(bytes(data))
-    monkeypatch.setattr(lookup, "REPO", tmp_path)
+    monkeypatch.setattr(lookup, "ROOT", tmp_path)
     picked = lookup.pick(probe=ARM_PROBE, host_name="h")
     assert picked["ok"], picked["msg"]
     assert picked["path"] == str(arm.resolve()) and picked["binary"]["libc"] == ""
 
 
 def test_a_missing_binary_says_to_build_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(lookup, "REPO", tmp_path)
+    shutil.copy(REPO / "Cargo.toml", tmp_path / "Cargo.toml")  # a source checkout
+    monkeypatch.setattr(lookup, "ROOT", tmp_path)
     picked = lookup.pick(probe=HOST_PROBE, host_name="h")
     assert not picked["ok"] and "does not exist" in picked["msg"] and "`just build`" in picked["msg"]
 
 
-# Start failures, as the role sees them: Ansible's result of the module task ("MODULE FAILURE",
-# from the few-hundred-byte script that execs the binary) or of the role's start check (a command).
+# Start failures, as the action plugin sees them: the result of its run (a shell exec'ing the binary
+# that prints no result: "MODULE FAILURE") or of its start check right after installing.
 
 
 def script_result(tmp_path, binary):
-    """What Ansible makes of library/matrix_user_exec exec'ing `binary` that prints no result."""
+    """What the action plugin makes of its shell exec'ing `binary` that prints no result."""
     args = tmp_path / "args"
     args.write_text('{"_ansible_check_mode": true}')
-    proc = subprocess.run(
-        ["/bin/sh", ROLE / "library" / "matrix_user_exec", args],
-        env=dict(os.environ, MATRIX_USER_BINARY=str(binary)),
-        capture_output=True,
-        text=True,
-    )
+    proc = subprocess.run(["/bin/sh", "-c", 'exec "$0" "$1"', binary, args], capture_output=True, text=True)
     assert proc.stdout == ""
     return {
         "failed": True,
-        "msg": "Module result deserialization failed: No start of json char found",
+        "msg": "MODULE FAILURE: the matrix-user binary gave no result",
         "module_stdout": proc.stdout,
         "module_stderr": proc.stderr,
         "rc": proc.returncode,
@@ -164,7 +159,7 @@ def script_result(tmp_path, binary):
 
 
 def check_result(binary):
-    """What the role's start check (ansible.builtin.command: <binary> --version) returns."""
+    """What the start check after installing (<binary> --version) gives, as a command result."""
     try:
         proc = subprocess.run([binary, "--version"], capture_output=True, text=True)
     except OSError as e:  # as the command module of ansible-core 2.19 reports an exec failure
@@ -196,17 +191,6 @@ def test_a_binary_that_may_not_execute_is_explained(tmp_path):
     binary.chmod(0o644)
     msg = start.start_failure(check_result(binary), str(binary), "h")
     assert "Permission denied" in msg and "noexec" in msg and "matrix_user_install_dir" in msg, msg
-    # The module script checks first, and says the same in its own result.
-    args = tmp_path / "args"
-    args.write_text("{}")
-    proc = subprocess.run(
-        ["/bin/sh", ROLE / "library" / "matrix_user_exec", args],
-        env=dict(os.environ, MATRIX_USER_BINARY=str(binary)),
-        capture_output=True,
-        text=True,
-    )
-    result = json.loads(proc.stdout)
-    assert result["failed"] is True and "noexec" in result["msg"] and "matrix_user_install_dir" in result["msg"]
 
 
 def test_a_failure_of_the_module_itself_is_left_to_its_own_message():
@@ -216,26 +200,25 @@ def test_a_failure_of_the_module_itself_is_left_to_its_own_message():
     assert start.start_failure({"changed": False, "rc": 0, "cmd": ["/b", "--version"]}, "/b", "h") == ""
 
 
-def test_the_module_script_is_a_few_hundred_bytes_and_documented():
-    script = ROLE / "library" / "matrix_user_exec"
-    assert script.stat().st_size < 1024
-    text = script.read_text()
-    assert text.startswith("#!/bin/sh\n") and "WANT_JSON" in text
-    out = subprocess.run([VENV_BIN / "ansible-doc", "-M", ROLE / "library", "matrix_user_exec"], capture_output=True, text=True)
-    assert out.returncode == 0 and "MATRIX_USER_BINARY" in out.stdout
-
-
-def test_the_module_script_says_when_no_binary_is_installed(tmp_path):
-    args = tmp_path / "args"
-    args.write_text("{}")
-    proc = subprocess.run(
-        ["/bin/sh", ROLE / "library" / "matrix_user_exec", args],
-        env=dict(os.environ, MATRIX_USER_BINARY=str(tmp_path / "missing")),
-        capture_output=True,
-        text=True,
-    )
-    result = json.loads(proc.stdout)
-    assert result["failed"] is True and "the matrix_user role installs it" in result["msg"]
+def test_a_bundled_binary_whose_checksum_differs_is_refused(tmp_path, monkeypatch):
+    """A built collection lists its binaries in bin/manifest.json with their sha256; a file that
+    does not match is never copied or run."""
+    target = tmp_path / "bin" / "x86_64-unknown-linux-gnu" / "matrix-user"
+    target.parent.mkdir(parents=True)
+    shutil.copy(BINARY, target)
+    manifest = {"version": "9.9.9", "binaries": [{"target": "x86_64-unknown-linux-gnu", "arch": "x86_64", "libc": "glibc",
+                "min_libc_version": "2.17", "path": "bin/x86_64-unknown-linux-gnu/matrix-user", "sha256": "0" * 64, "size": 1}]}
+    (tmp_path / "bin" / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(lookup, "ROOT", tmp_path)
+    picked = lookup.pick(probe=lookup.local_probe(), host_name="h")
+    assert not picked["ok"] and "does not match its sha256" in picked["msg"] and "Nothing was copied" in picked["msg"]
+    manifest["binaries"][0]["sha256"] = lookup.sha256(BINARY)
+    (tmp_path / "bin" / "manifest.json").write_text(json.dumps(manifest))
+    picked = lookup.pick(probe=lookup.local_probe(), host_name="h")
+    assert picked["ok"] and picked["version"] == "9.9.9" and picked["sha256"] == manifest["binaries"][0]["sha256"]
+    # The fix a built collection offers for another host: no `just` in it, the sources are elsewhere.
+    other = lookup.pick(probe=ARM_PROBE, host_name="h")
+    assert "from the matrix-user sources" in other["msg"] and "matrix_user_host_binary" in other["msg"]
 
 
 def test_build_target_says_how_to_install_a_missing_target():

@@ -20,7 +20,6 @@ from conftest import BINARY, REPO, VENV_BIN, Run, forms
 from sshhost import sshd  # noqa: F401  (the fixture)
 
 HOST = "matrix.example.com"
-ROLE = REPO / "roles" / "matrix_user"
 
 
 # --------------------------------------------------------------------------------------------
@@ -39,6 +38,16 @@ def pinned(sshd):  # noqa: F811
 
 
 @pytest.fixture(scope="session")
+def library(sshd, pinned):  # noqa: F811
+    """A module folder with the bare binary as the module `matrix_user_plain`: Ansible uploads it
+    whole on every task, as with any binary module (the tests compare it with the collection's)."""
+    path = sshd.dir / "library"
+    path.mkdir()
+    (path / "matrix_user_plain").symlink_to(pinned)
+    return path
+
+
+@pytest.fixture(scope="session")
 def user_secrets(sshd, synapse):  # noqa: F811
     """Copies of Synapse's secrets the test user owns (mode 0600), for runs without become."""
     return {
@@ -50,9 +59,9 @@ def user_secrets(sshd, synapse):  # noqa: F811
 class Ssh:
     """Runs the role against the SSH host and checks what it leaves there."""
 
-    def __init__(self, sshd, synapse, user_secrets, pinned, tmp_path, name):  # noqa: F811
+    def __init__(self, sshd, synapse, user_secrets, pinned, library, tmp_path, name):  # noqa: F811
         self.sshd, self.synapse, self.tmp_path, self.name = sshd, synapse, tmp_path, name
-        self.user_secrets, self.pinned = user_secrets, pinned
+        self.user_secrets, self.pinned, self.library = user_secrets, pinned, library
         self.secrets = list(synapse.secrets)
         self.install_dirs = []
 
@@ -89,8 +98,8 @@ class Ssh:
 
     def env(self, pipelining=True, **extra):
         env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_NOCOLOR="1")
-        # For playbooks outside the role: its modules and its action plugin, as docs/real-server.md says.
-        env.update(ANSIBLE_LIBRARY=str(ROLE / "library"), ANSIBLE_ACTION_PLUGINS=str(ROLE / "action_plugins"))
+        # The collection comes from this checkout (ansible.cfg); the bare binary module from `library`.
+        env.update(ANSIBLE_LIBRARY=str(self.library))
         env["ANSIBLE_PIPELINING"] = "1" if pipelining else "0"
         env.update(extra)
         return env
@@ -122,8 +131,8 @@ def version():
 
 
 @pytest.fixture
-def ssh(sshd, synapse, user_secrets, pinned, tmp_path, name):  # noqa: F811
-    ssh = Ssh(sshd, synapse, user_secrets, pinned, tmp_path, name)
+def ssh(sshd, synapse, user_secrets, pinned, library, tmp_path, name):  # noqa: F811
+    ssh = Ssh(sshd, synapse, user_secrets, pinned, library, tmp_path, name)
     tmp_before = {p for root in TMP_ROOTS for p in root.iterdir()}
     started = time.time()
     yield ssh
@@ -198,26 +207,25 @@ def find_leaks(ssh, tmp_before, started):
 # --------------------------------------------------------------------------------------------
 
 
-def task_result(run, task):
-    """The `-v` line Ansible printed for one task: (status, result dict or None)."""
-    match = re.search(
-        rf"TASK \[matrix_user : {re.escape(task)}\][^\n]*\n(\w+): \[{re.escape(HOST)}\](?: => (\{{.*\}}))?", run.stdout
-    )
-    assert match, f"no result for the task {task!r}:\n{run.stdout}"
-    return match.group(1), json.loads(match.group(2)) if match.group(2) else None
+def report_lines(run):
+    """The lines the module task printed under itself (`  [host] ...`)."""
+    return re.findall(rf"^  \[{re.escape(HOST)}\] (.*)$", run.stdout, re.M)
 
 
 def reported(run):
-    """What the role's "Report the result" task printed."""
-    match = re.search(r'TASK \[matrix_user : Report the result\][^\n]*\nok: [^\n]*=> \{\s*"msg": (\[.*?\])\s*\}', run.stdout, re.S)
-    assert match, run.stdout
-    return json.loads(match.group(1))
+    """What the module task reported for the users (not the install, not the diff)."""
+    return [line for line in report_lines(run) if not line.startswith(("installed matrix-user ", "diff: "))]
 
 
-COPY = "Copy the binary to the host, only when its checksum differs"
+def installed_to(run):
+    """Where the run installed the binary on the host, or None when it copied nothing."""
+    found = [re.match(r"installed matrix-user \S+ at (\S+) ", line) for line in report_lines(run)]
+    found = [m.group(1) for m in found if m]
+    assert len(found) <= 1, found
+    return found[0] if found else None
 
 
-def register_sequence(ssh, inventory, name, password, pipelining=True, first_changes=2, steps=4):
+def register_sequence(ssh, inventory, name, password, pipelining=True, first_changes=1, steps=4):
     """create admin, re-run, demote, promote (the first `steps` of them): each run and where the
     host's logs stood before it. Checks the recap's `changed` and the admin flag after each."""
     synapse = ssh.synapse
@@ -252,26 +260,28 @@ def test_register_rerun_demote_over_ssh(ssh, name, become, pipelining):
     (first, _), (second, second_mark) = runs[:2]
 
     # The first run installed the binary, once, at the versioned path, as the user that runs it.
-    assert task_result(first, COPY)[0] == "changed"
+    assert installed_to(first) == str(installed)
     info = installed.stat()
     assert stat.S_IMODE(info.st_mode) == 0o755
     assert info.st_uid == (0 if become else ssh.sshd.uid)
     assert installed.read_bytes() == ssh.pinned.read_bytes()
     assert reported(first) == [f"created {ssh.synapse.user_id(name)} as an admin"]
 
-    # The second run transferred no binary: the copy task found the same checksum, the host's SFTP
-    # server wrote nothing that large, and the installed file is the same one (same inode).
-    status, result = task_result(second, COPY)
-    assert status == "ok" and result["changed"] is False and result["dest"] == str(installed), result
+    # The second run transferred no binary: the action plugin found the same checksum, the host's
+    # SFTP server wrote nothing that large, and the installed file is the same one (same inode).
+    assert installed_to(second) is None
     written = ssh.sshd.bytes_written_since(second_mark)
     assert not [(p, n) for p, n in written if n >= 1 << 20 or p.endswith("/.source")], written
     if pipelining:
         assert written == [], written  # no module file, no args file: all over the SSH channel
     else:
-        # Python modules (the probe, the copy's checksum) and the module script with its args file.
+        # Only the args file: the check and the run are one command line.
         sizes = {Path(p).name: n for p, n in written}
-        assert sizes["AnsiballZ_matrix_user_exec"] < 1024 and sizes["args"] < 4096, written
-        assert set(sizes) <= {"AnsiballZ_matrix_user_exec", "args", "AnsiballZ_command.py", "AnsiballZ_stat.py", "AnsiballZ_file.py"}
+        assert sizes["args"] < 4096 and set(sizes) == {"args"}, written
+    # One SSH operation per run once installed, pipelined (the args file adds its own otherwise):
+    # the second run and each one after it.
+    if pipelining:
+        assert ssh.sshd.sessions_since(second_mark) == len(runs) - 1, ssh.sshd.log_since(second_mark)
     assert installed.stat().st_ino == info.st_ino
     assert reported(second) == [f"{ssh.synapse.user_id(name)} is already as wanted"]
     if pipelining:
@@ -288,8 +298,7 @@ def test_check_mode_installs_the_tool_and_changes_no_user_in_the_default_folder(
     ssh.install_dirs.append(default)
     r = ssh.just(inventory, "register-user", name, password, "no", "-v", "--check", secrets=[password])
     assert r.returncode == 0, r.output
-    status, result = task_result(r, COPY)
-    assert status == "changed" and result["dest"] == str(default / version() / "matrix-user")
+    assert installed_to(r) == str(default / version() / "matrix-user")
     assert (default / version() / "matrix-user").stat().st_uid == ssh.sshd.uid
     assert reported(r) == [f"would create {ssh.synapse.user_id(name)}"]
     assert ssh.synapse.user(name) is None
@@ -303,7 +312,7 @@ def test_ensure_users_over_ssh(ssh, name):
     extra.write_text(json.dumps({"matrix_user_users": users}))
     extra.chmod(0o600)
     passwords = [u["password"] for u in users]
-    for changed in (2, 0):
+    for changed in (1, 0):
         r = ssh.just(inventory, "ensure-users", f"--extra-vars=@{extra}", secrets=passwords)
         assert r.returncode == 0, r.output
         assert r.recap()["changed"] == changed, r.stdout
@@ -319,23 +328,23 @@ def test_run_on_controller_gives_the_same_results(ssh, name):
     r = ssh.just(inventory, "register-user", name, password, "no", secrets=[password])
     assert r.returncode == 0, r.output
 
-    host_runs = register_sequence(ssh, inventory, on_host, password, first_changes=1)
+    host_runs = register_sequence(ssh, inventory, on_host, password)
     # With `become` set for the host: on the controller the module must not use it. The secret
     # files are Synapse's, on the controller (this machine).
     controller_inventory = ssh.inventory(**dict(host_vars, matrix_user_run_on="controller", matrix_user_install_dir=None))
-    controller_runs = register_sequence(ssh, controller_inventory, on_controller, password, first_changes=1)
+    controller_runs = register_sequence(ssh, controller_inventory, on_controller, password)
 
     for (h, _), (c, mark) in zip(host_runs, controller_runs, strict=True):
         assert [m.replace(on_host, "NAME") for m in reported(h)] == [m.replace(on_controller, "NAME") for m in reported(c)]
         # Nothing ran on the host: no command, no SFTP session.
         assert ssh.sshd.sessions_since(mark) == 0, ssh.sshd.log_since(mark)
-        assert "Copy the binary" not in c.stdout or "skipping" in c.stdout
+        assert installed_to(c) is None
     assert ssh.synapse.is_admin(on_controller) is True
 
 
 def test_the_plain_binary_and_the_installed_one_give_identical_results(ssh, name):
-    """The plain binary module (`matrix_user`, uploaded whole), `matrix_user_exec` shipped as a
-    script with an args file, and `matrix_user_exec` pipelined, on the same inputs."""
+    """The bare binary module (uploaded whole), and the collection's matrix_user with an args file
+    and pipelined, on the same inputs."""
     password = "identical-pw"
     existing = name + "-e"
     ssh.synapse.create(existing, password, admin=True)
@@ -343,7 +352,7 @@ def test_the_plain_binary_and_the_installed_one_give_identical_results(ssh, name
     inventory = ssh.inventory(**host_vars)
     r = ssh.just(inventory, "register-user", name + "-setup", password, "no", secrets=[password])
     assert r.returncode == 0, r.output
-    installed = ssh.installed(host_vars["matrix_user_install_dir"])
+    assert ssh.installed(host_vars["matrix_user_install_dir"]).exists()
 
     common = {
         "homeserver_url": "{{ matrix_user_homeserver_url }}",
@@ -359,9 +368,9 @@ def test_the_plain_binary_and_the_installed_one_give_identical_results(ssh, name
         ({**common, "username": "not valid!", "admin": False}, False),  # refused
     ]
     ways = {
-        "plain": {"module": "matrix_user", "vars": {}},
-        "script": {"module": "matrix_user_exec", "vars": {"ansible_pipelining": False}},
-        "pipelined": {"module": "matrix_user_exec", "vars": {"ansible_pipelining": True}},
+        "plain": {"module": "matrix_user_plain", "vars": {}},
+        "script": {"module": "matrix_user.homeserver.matrix_user", "vars": {"ansible_pipelining": False}},
+        "pipelined": {"module": "matrix_user.homeserver.matrix_user", "vars": {"ansible_pipelining": True}},
     }
     out = ssh.tmp_path / "results.json"
     plays = []
@@ -373,7 +382,6 @@ def test_the_plain_binary_and_the_installed_one_give_identical_results(ssh, name
                 how["module"]: args,
                 "check_mode": check,
                 "diff": check,
-                "environment": {"MATRIX_USER_BINARY": str(installed)},
                 "register": f"result_{i}",
                 "ignore_errors": True,
             })
@@ -394,7 +402,7 @@ def test_the_plain_binary_and_the_installed_one_give_identical_results(ssh, name
     assert r.returncode == 0 and r.recap()["ignored"] == len(ways), r.output
 
     def comparable(result):
-        return {k: v for k, v in result.items() if k not in ("_ansible_no_log",)}
+        return {k: v for k, v in result.items() if k not in ("_ansible_no_log", "binary_installed")}
 
     results = {way: [comparable(x) for x in json.loads(Path(f"{out}.{way}").read_text())] for way in ways}
     assert results["plain"] == results["script"] == results["pipelined"], json.dumps(results, indent=1)
@@ -488,7 +496,7 @@ def test_a_noexec_remote_temp_does_not_stop_the_role(ssh, name, noexec, pipelini
     playbook = ssh.tmp_path / "plain.yml"
     playbook.write_text(json.dumps([{
         "hosts": "matrix_servers", "gather_facts": False,
-        "tasks": [{"name": "plain", "matrix_user": {"username": name, "password": password}, "no_log": True,
+        "tasks": [{"name": "plain", "matrix_user_plain": {"username": name, "password": password}, "no_log": True,
                    "register": "plain", "ignore_errors": True},
                   {"name": "save", "ansible.builtin.copy": {"content": "{{ plain | to_json }}", "dest": str(ssh.tmp_path / "plain.json"),
                                                            "mode": "0600"}, "delegate_to": "localhost"}],
@@ -497,7 +505,7 @@ def test_a_noexec_remote_temp_does_not_stop_the_role(ssh, name, noexec, pipelini
     plain = json.loads((ssh.tmp_path / "plain.json").read_text())
     # Over SSH with a tty the shell's error comes on stdout.
     assert plain["failed"] is True and "Permission denied" in plain["module_stdout"] + plain["module_stderr"], plain
-    # What the role's rescue makes of such a result (filter_plugins/matrix_user_start.py).
+    # What the role's rescue makes of such a result (plugins/plugin_utils/start.py).
     from test_host_check import start
 
     msg = start.start_failure(plain, "the binary", HOST)

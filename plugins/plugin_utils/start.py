@@ -1,8 +1,9 @@
 """Why the matrix-user binary could not start on a host, in words an operator can act on.
 
-`result | matrix_user_start_failure(binary, host)` reads a failed task's result (the module task,
-or the role's start check) and returns the cause and the fix, or "" when the binary did start
-and the failure is its own (those come with their own message).
+`start_failure(result, binary, host)` reads a failed run's result (the module run, or the start
+check right after installing) and returns the cause and the fix, or "" when the binary did start
+and the failure is its own (those come with their own message). Used by the action plugin
+matrix_user on the controller; plain Python, no Ansible import, so the tests load it by path.
 """
 
 import re
@@ -14,7 +15,7 @@ FIX_OTHER_BUILD = (
 
 
 def start_failure(result, binary="the matrix-user binary", host="the host"):
-    # The start check runs with failed_when: false, so its failure shows only in its exit status.
+    # The start check's failure shows only in its exit status.
     if not isinstance(result, dict) or not (result.get("failed") or result.get("rc")):
         return ""
     # Only a module that printed no result ("MODULE FAILURE"; since ansible-core 2.19 "Module result
@@ -62,7 +63,3 @@ def start_failure(result, binary="the matrix-user binary", host="the host"):
         return f"{host}: {binary} did not give a result (exit status {result.get('rc')}); its error output: {tail}"
     return ""
 
-
-class FilterModule:
-    def filters(self):
-        return {"matrix_user_start_failure": start_failure}
