@@ -181,9 +181,12 @@ async fn apply_all<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, 
         let done = if half_done { index + 1 } else { index };
         let mut partial = plan.clone();
         partial.actions.truncate(done);
-        if half_done {
-            // Created, but its password (or flag) could not be set.
+        if half_done || *action == Action::SetPassword {
+            // Created, but its password (or flag) could not be set; or setting the password is
+            // the step that failed: either way, the password is not the wanted one.
             partial.password_changes = Some(false);
+        }
+        if half_done {
             partial.after.admin = Some(false);
         }
         let outcome = Outcome { user_id: user.clone(), plan: partial, check_mode: false, caveats: Vec::new() };
