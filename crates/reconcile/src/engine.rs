@@ -181,9 +181,12 @@ async fn apply_all<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, 
         let done = if half_done { index + 1 } else { index };
         let mut partial = plan.clone();
         partial.actions.truncate(done);
-        if half_done {
-            // Created, but its password (or flag) could not be set.
+        if half_done || *action == Action::SetPassword {
+            // Created, but its password (or flag) could not be set; or setting the password is
+            // the step that failed: either way, the password is not the wanted one.
             partial.password_changes = Some(false);
+        }
+        if half_done {
             partial.after.admin = Some(false);
         }
         let outcome = Outcome { user_id: user.clone(), plan: partial, check_mode: false, caveats: Vec::new() };
@@ -270,4 +273,544 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
         Action::AddEmail => backend.add_email(user, wanted.email.unwrap_or_default()).await?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use homeserver::{Operation, Secret};
+
+    use super::*;
+    use crate::fake::{refused, user, Call, Fake, Stored};
+    use crate::plan::State;
+    use UpdatePassword::{Always, OnCreate};
+
+    const PASSWORD: &str = "wanted-pw";
+    const EMAIL: &str = "john@example.org";
+
+    fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
+        Wanted { password, admin, update_password, displayname: None, email: None }
+    }
+
+    async fn run(fake: &Fake, wanted: &Wanted<'_>, check_mode: bool) -> Result<Outcome, Error> {
+        ensure(fake, &user("john"), wanted, check_mode).await
+    }
+
+    fn calls(list: &[Call]) -> Vec<(Call, String)> {
+        list.iter().map(|call| (*call, "john".to_string())).collect()
+    }
+
+    fn needs(err: &Error) -> &'static str {
+        match err {
+            Error::Plan(PlanError::Needs { parameter, .. }) => parameter,
+            other => panic!("expected a missing parameter, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_user_is_created_with_the_wanted_flag() {
+        let password = Secret::new(PASSWORD);
+        for (admin, as_admin) in [(None, false), (Some(false), false), (Some(true), true)] {
+            for update in [OnCreate, Always] {
+                let fake = Fake::new();
+                let wanted = Wanted { displayname: Some("John"), ..want(&password, admin, update) };
+                let outcome = run(&fake, &wanted, false).await.unwrap();
+                assert_eq!(outcome.plan.actions, vec![Action::Create { admin: as_admin }]);
+                assert!(outcome.changed() && outcome.created() && outcome.password_changed());
+                assert_eq!(outcome.plan.before, State { exists: Some(false), admin: None });
+                assert_eq!(outcome.plan.after, State { exists: Some(true), admin: Some(as_admin) });
+                let made = Stored { displayname: Some("John".into()), ..Stored::new(PASSWORD, as_admin) };
+                assert_eq!(fake.account("john"), Some(made));
+                // The look-up said it is missing: no login, whatever update_password says.
+                assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::Create]));
+                let how = if as_admin { " as an admin" } else { "" };
+                assert_eq!(outcome.message(), format!("created @john:example.com{how}"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_existing_user_is_promoted_or_demoted_without_a_login() {
+        let password = Secret::new(PASSWORD);
+        for (have, admin, message) in [
+            (false, true, "promoted @john:example.com to admin"),
+            (true, false, "demoted @john:example.com from admin"),
+        ] {
+            let fake = Fake::new().with("john", Stored::new("old-pw", have));
+            let outcome = run(&fake, &want(&password, Some(admin), OnCreate), false).await.unwrap();
+            assert_eq!(outcome.plan.actions, vec![Action::SetAdmin(admin)]);
+            assert!(outcome.changed() && !outcome.created() && !outcome.password_changed());
+            assert_eq!(outcome.plan.password_changes, None);
+            assert_eq!(fake.account("john"), Some(Stored::new("old-pw", admin)));
+            assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::SetAdmin]));
+            assert_eq!(outcome.message(), message);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_set_with_always_and_left_alone_on_create() {
+        let password = Secret::new(PASSWORD);
+        let fake = Fake::new().with("john", Stored::new("old-pw", false));
+        let outcome = run(&fake, &want(&password, None, Always), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::SetPassword]);
+        assert!(outcome.changed() && outcome.password_changed() && !outcome.created());
+        assert_eq!(outcome.plan.diff().1["password"], "changed");
+        assert_eq!(outcome.message(), "changed the password of @john:example.com");
+        assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::LogIn, Call::SetPassword]));
+        assert_eq!(fake.account("john"), Some(Stored::new(PASSWORD, false)));
+
+        // on_create: not even checked.
+        let fake = Fake::new().with("john", Stored::new("old-pw", false));
+        let outcome = run(&fake, &want(&password, None, OnCreate), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![]);
+        assert_eq!(outcome.plan.password_changes, None);
+        assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+        assert_eq!(fake.account("john"), Some(Stored::new("old-pw", false)));
+    }
+
+    #[tokio::test]
+    async fn flag_and_password_change_together() {
+        let password = Secret::new(PASSWORD);
+        let fake = Fake::new().with("john", Stored::new("old-pw", false));
+        let outcome = run(&fake, &want(&password, Some(true), Always), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::SetAdmin(true), Action::SetPassword]);
+        assert_eq!(
+            outcome.message(),
+            "promoted @john:example.com to admin and changed the password of @john:example.com"
+        );
+        assert_eq!(fake.account("john"), Some(Stored::new(PASSWORD, true)));
+    }
+
+    #[tokio::test]
+    async fn an_account_as_wanted_is_left_alone() {
+        let password = Secret::new(PASSWORD);
+        for admin in [None, Some(true)] {
+            let fake = Fake::new().with("john", Stored::new(PASSWORD, true));
+            let outcome = run(&fake, &want(&password, admin, Always), false).await.unwrap();
+            assert_eq!(outcome.plan.actions, vec![]);
+            assert!(!outcome.changed() && !outcome.password_changed());
+            assert_eq!(outcome.plan.password_changes, Some(false));
+            assert_eq!(outcome.plan.diff().1["password"], "unchanged");
+            assert_eq!(outcome.message(), "@john:example.com is already as wanted");
+            assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::LogIn]));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_email_address_is_added_where_the_backend_can() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { email: Some(EMAIL), ..want(&password, None, OnCreate) };
+
+        // Existing without it: asked, then added; a second run finds it.
+        let fake = Fake::new().with("john", Stored::new(PASSWORD, false));
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::AddEmail]);
+        assert_eq!(outcome.plan.diff().1["email"], "added");
+        assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::HasEmail, Call::AddEmail]));
+        assert_eq!(fake.account("john").unwrap().emails, vec![EMAIL.to_string()]);
+        let again = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(again.plan.actions, vec![]);
+        assert_eq!(fake.count(Call::AddEmail), 1);
+
+        // Missing: created, then given it (nothing to ask first).
+        let fake = Fake::new();
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::Create { admin: false }, Action::AddEmail]);
+        assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::Create, Call::AddEmail]));
+        assert_eq!(fake.account("john").unwrap().emails, vec![EMAIL.to_string()]);
+
+        // A backend that cannot: refused before anything is changed, and never asked.
+        for existing in [false, true] {
+            let mut fake = Fake::new().without(Operation::AddEmail, "backend: mas");
+            if existing {
+                fake = fake.with("john", Stored::new(PASSWORD, false));
+            }
+            let err = run(&fake, &wanted, false).await.unwrap_err();
+            assert_eq!(needs(&err), "backend: mas");
+            assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+        }
+    }
+
+    #[tokio::test]
+    async fn check_mode_observes_and_plans_as_the_real_run_and_changes_nothing() {
+        let password = Secret::new(PASSWORD);
+        type Case = (fn() -> Fake, Option<bool>, UpdatePassword, Option<&'static str>);
+        let cases: Vec<Case> = vec![
+            (Fake::new, Some(true), OnCreate, None),
+            (Fake::new, None, Always, Some(EMAIL)),
+            (|| Fake::new().with("john", Stored::new(PASSWORD, false)), Some(true), OnCreate, None),
+            (|| Fake::new().with("john", Stored::new(PASSWORD, true)), Some(false), Always, None),
+            (|| Fake::new().with("john", Stored::new("old-pw", true)), Some(true), Always, None),
+            (|| Fake::new().with("john", Stored::new("old-pw", true)), Some(false), Always, Some(EMAIL)),
+            (|| Fake::new().with("john", Stored::new("old-pw", true)), None, OnCreate, None),
+            (|| Fake::new().with("john", Stored::new(PASSWORD, true)), Some(true), Always, None),
+            // Seen through a login only.
+            (
+                || {
+                    Fake::new()
+                        .without(Operation::LookUp, "admin_access_token")
+                        .with("john", Stored::new(PASSWORD, true))
+                },
+                Some(true),
+                Always,
+                None,
+            ),
+        ];
+        for (i, (build, admin, update, email)) in cases.into_iter().enumerate() {
+            let wanted = Wanted { email, ..want(&password, admin, update) };
+            let checked = build();
+            let check = run(&checked, &wanted, true).await.unwrap();
+            assert!(checked.writes().is_empty(), "case {i}: {:?}", checked.writes());
+            assert_eq!(checked.account("john"), build().account("john"), "case {i}");
+
+            let real = build();
+            let done = run(&real, &wanted, false).await.unwrap();
+            assert_eq!(check.plan, done.plan, "case {i}");
+            assert_eq!(
+                (check.changed(), check.created(), check.password_changed()),
+                (done.changed(), done.created(), done.password_changed()),
+                "case {i}"
+            );
+            assert!(check.check_mode && !done.check_mode, "case {i}");
+            // The same questions were asked; the real run only added its changes.
+            let reads: Vec<_> = real.calls().into_iter().filter(|(call, _)| !call.writes()).collect();
+            assert_eq!(checked.calls(), reads, "case {i}");
+            if done.changed() {
+                assert!(check.message().starts_with("would "), "case {i}: {}", check.message());
+            } else {
+                assert_eq!(check.message(), done.message(), "case {i}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn check_mode_names_what_it_cannot_foresee() {
+        let password = Secret::new(PASSWORD);
+        let build = || {
+            Fake::new()
+                .caveat(Operation::Create, "the server may refuse the name")
+                .caveat(Operation::SetAdmin, "the flag may be refused")
+        };
+        let wanted = want(&password, Some(true), OnCreate);
+        let check = run(&build(), &wanted, true).await.unwrap();
+        assert_eq!(check.caveats, vec!["the server may refuse the name"]);
+        assert_eq!(check.message(), "would create @john:example.com as an admin (the server may refuse the name)");
+        // A real run has no caveats; nothing to do, nothing to warn about.
+        assert_eq!(run(&build(), &wanted, false).await.unwrap().caveats, Vec::<&str>::new());
+        let fake = build().with("john", Stored::new(PASSWORD, true));
+        assert_eq!(run(&fake, &wanted, true).await.unwrap().caveats, Vec::<&str>::new());
+    }
+
+    #[tokio::test]
+    async fn check_mode_without_look_ups_does_not_guess_whether_a_user_exists() {
+        let password = Secret::new(PASSWORD);
+        for existing in [false, true] {
+            let mut fake = Fake::new().without(Operation::LookUp, "admin_access_token");
+            if existing {
+                fake = fake.with("john", Stored::new("other-pw", false));
+            }
+            let err = run(&fake, &want(&password, None, OnCreate), true).await.unwrap_err();
+            assert!(matches!(err, Error::Plan(PlanError::CannotPredict { .. })), "{err}");
+            assert_eq!(fake.calls(), calls(&[Call::LogIn]));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_created_meanwhile_is_reconciled_as_found_not_created() {
+        let password = Secret::new(PASSWORD);
+        for update in [OnCreate, Always] {
+            // Another run creates john (no admin, its own password) between our look-up and our
+            // registration, which the server then refuses.
+            let fake = Fake::new().racing("john", Stored::new("theirs", false));
+            let outcome = run(&fake, &want(&password, Some(true), update), false).await.unwrap();
+            assert!(!outcome.created(), "{outcome:?}");
+            assert_eq!(outcome.plan.before, State { exists: Some(true), admin: Some(false) });
+            let (expected, seen, password_now) = match update {
+                OnCreate => (vec![Action::SetAdmin(true)], vec![Call::LookUp, Call::Create, Call::LookUp], "theirs"),
+                Always => (
+                    vec![Action::SetAdmin(true), Action::SetPassword],
+                    vec![Call::LookUp, Call::Create, Call::LookUp, Call::LogIn],
+                    PASSWORD,
+                ),
+            };
+            assert_eq!(outcome.plan.actions, expected);
+            let reads: Vec<_> = fake.calls().into_iter().filter(|(c, _)| !c.writes() || *c == Call::Create).collect();
+            assert_eq!(reads, calls(&seen));
+            assert_eq!(fake.account("john"), Some(Stored::new(password_now, true)));
+        }
+
+        // Made just as wanted by the other run: nothing left to do, and not "created".
+        let fake = Fake::new().racing("john", Stored::new(PASSWORD, true));
+        let outcome = run(&fake, &want(&password, Some(true), Always), false).await.unwrap();
+        assert!(!outcome.changed() && !outcome.created());
+        assert_eq!(outcome.message(), "@john:example.com is already as wanted");
+    }
+
+    #[tokio::test]
+    async fn a_refused_creation_is_looked_at_again_only_once() {
+        // A look-up that keeps missing an account that exists: the second refusal is the answer.
+        let password = Secret::new(PASSWORD);
+        let fake = Fake::new().hiding("john", Stored::new("theirs", false));
+        let err = run(&fake, &want(&password, None, OnCreate), false).await.unwrap_err();
+        assert_eq!(err, Error::Homeserver(homeserver::Error::AlreadyExists { user_id: "@john:example.com".into() }));
+        assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::Create, Call::LookUp, Call::Create]));
+    }
+
+    #[tokio::test]
+    async fn without_look_ups_a_login_tells_what_exists() {
+        let password = Secret::new(PASSWORD);
+        let secret_only = || {
+            Fake::new()
+                .without(Operation::LookUp, "admin_access_token")
+                .without(Operation::SetAdmin, "admin_access_token")
+                .without(Operation::SetPassword, "admin_access_token")
+        };
+
+        // The password logs in: it exists, and the session says it is an admin.
+        let fake = secret_only().with("john", Stored::new(PASSWORD, true));
+        let outcome = run(&fake, &want(&password, Some(true), Always), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![]);
+        assert_eq!(outcome.plan.before, State { exists: Some(true), admin: Some(true) });
+        assert_eq!(fake.calls(), calls(&[Call::LogIn]));
+
+        // The login fails and the user is missing: created.
+        let fake = secret_only();
+        let outcome = run(&fake, &want(&password, Some(false), OnCreate), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::CreateUnlessExists { admin: false }]);
+        assert!(outcome.created());
+        assert_eq!(fake.calls(), calls(&[Call::LogIn, Call::Create]));
+        assert_eq!(fake.account("john"), Some(Stored::new(PASSWORD, false)));
+
+        // The login fails and the user exists: the refusal to create it names what would tell
+        // (no second look: nothing else could be learnt).
+        let fake = secret_only().with("john", Stored::new("other-pw", false));
+        let err = run(&fake, &want(&password, None, OnCreate), false).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::Homeserver(homeserver::Error::NeedsParameter { parameter: "admin_access_token", .. })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(fake.calls(), calls(&[Call::LogIn, Call::Create]));
+        assert_eq!(fake.account("john"), Some(Stored::new("other-pw", false)));
+    }
+
+    #[tokio::test]
+    async fn a_plan_the_backend_cannot_finish_is_refused_before_any_change() {
+        let password = Secret::new(PASSWORD);
+        type Case = (fn() -> Fake, Option<bool>, UpdatePassword, Option<&'static str>, &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                || Fake::new().without(Operation::Create, "registration_shared_secret"),
+                Some(true),
+                OnCreate,
+                None,
+                "registration_shared_secret",
+            ),
+            (
+                || {
+                    Fake::new()
+                        .without(Operation::SetAdmin, "admin_access_token")
+                        .with("john", Stored::new("pw", false))
+                },
+                Some(true),
+                OnCreate,
+                None,
+                "admin_access_token",
+            ),
+            // The second step is the one that cannot be done: the first is not done either.
+            (
+                || {
+                    Fake::new()
+                        .without(Operation::SetPassword, "admin_access_token")
+                        .with("john", Stored::new("pw", true))
+                },
+                Some(false),
+                Always,
+                None,
+                "admin_access_token",
+            ),
+            // Create, then an email address it cannot add: not even created.
+            (
+                || Fake::new().without(Operation::AddEmail, "backend: mas"),
+                Some(true),
+                OnCreate,
+                Some(EMAIL),
+                "backend: mas",
+            ),
+            (
+                || Fake::new().without(Operation::AddEmail, "backend: mas").with("john", Stored::new("pw", true)),
+                Some(false),
+                Always,
+                Some(EMAIL),
+                "backend: mas",
+            ),
+            // Dendrite without its database: the flag cannot be seen, so it cannot be compared.
+            (
+                || {
+                    Fake::new()
+                        .admin_unseen()
+                        .without(Operation::SetAdmin, "dendrite_database")
+                        .with("john", Stored::new(PASSWORD, false))
+                },
+                Some(true),
+                OnCreate,
+                None,
+                "dendrite_database",
+            ),
+        ];
+        for (i, (build, admin, update, email, parameter)) in cases.into_iter().enumerate() {
+            let wanted = Wanted { email, ..want(&password, admin, update) };
+            for check_mode in [false, true] {
+                let fake = build();
+                let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+                assert_eq!(needs(&err), parameter, "case {i}, check mode {check_mode}: {err}");
+                assert_eq!(fake.writes(), vec![], "case {i}, check mode {check_mode}");
+                assert_eq!(fake.account("john"), build().account("john"), "case {i}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_password_the_server_would_refuse_stops_the_run_before_any_change() {
+        let password = Secret::new(PASSWORD);
+        let john = || Stored::new(PASSWORD, false);
+
+        // Refused as it is (too short, say): before any request.
+        let fake = Fake::new().refusing_password("is too short").with("john", john());
+        let err = run(&fake, &want(&password, None, OnCreate), false).await.unwrap_err();
+        assert!(matches!(&err, Error::Plan(PlanError::Password { problem, .. }) if problem == "is too short"), "{err}");
+        assert_eq!(fake.calls(), vec![]);
+
+        // Passwords turned off: one to check (always) is refused before any request...
+        let off = || Fake::new().refusing_passwords("passwords are turned off");
+        for check_mode in [false, true] {
+            let fake = off().with("john", john());
+            let err = run(&fake, &want(&password, None, Always), check_mode).await.unwrap_err();
+            assert!(err.to_string().contains("cannot be set or checked: passwords are turned off"), "{err}");
+            assert_eq!(fake.calls(), vec![]);
+
+            // ...one to set on a creation after the look-up, before the creation...
+            let fake = off();
+            let err = run(&fake, &want(&password, None, OnCreate), check_mode).await.unwrap_err();
+            assert!(matches!(err, Error::Plan(PlanError::Password { .. })), "{err}");
+            assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+        }
+        // ...and an account that needs no password is still reconciled.
+        let fake = off().with("john", john());
+        let outcome = run(&fake, &want(&password, Some(true), OnCreate), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::SetAdmin(true)]);
+    }
+
+    #[tokio::test]
+    async fn locked_and_deactivated_accounts_are_left_alone_without_a_login() {
+        let password = Secret::new(PASSWORD);
+        let locked = Stored { locked: true, ..Stored::new("old-pw", false) };
+        let deactivated = Stored { deactivated: true, ..Stored::new("old-pw", false) };
+        for update in [OnCreate, Always] {
+            for check_mode in [false, true] {
+                let fake = Fake::new().with("john", locked.clone());
+                let err = run(&fake, &want(&password, Some(true), update), check_mode).await.unwrap_err();
+                assert!(matches!(err, Error::Plan(PlanError::Locked { .. })), "{err}");
+                assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+
+                let fake = Fake::new().with("john", deactivated.clone());
+                let err = run(&fake, &want(&password, Some(true), update), check_mode).await.unwrap_err();
+                assert!(matches!(err, Error::Plan(PlanError::Deactivated { .. })), "{err}");
+                assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_half_done_creation_fails_as_partial_and_always_finishes_it() {
+        let password = Secret::new(PASSWORD);
+        let fake = Fake::new().half_done("john");
+
+        // Created, then its password refused: failed, with the creation as done.
+        let err = run(&fake, &want(&password, Some(true), OnCreate), false).await.unwrap_err();
+        assert!(matches!(&err, Error::Partial { cause: homeserver::Error::HalfDone { .. }, .. }), "{err:?}");
+        assert!(err.to_string().starts_with("@john:example.com was created, but finishing it failed"), "{err}");
+        let done = err.done().unwrap();
+        assert_eq!(done.plan.actions, vec![Action::Create { admin: true }]);
+        assert!(done.changed() && done.created() && !done.password_changed());
+        assert_eq!(done.plan.after.admin, Some(false));
+        let left = fake.account("john").unwrap();
+        assert!(left.locked && left.unfinished && left.password.is_none(), "{left:?}");
+
+        // on_create cannot finish it: said so, nothing tried.
+        for check_mode in [false, true] {
+            let err = run(&fake, &want(&password, Some(true), OnCreate), check_mode).await.unwrap_err();
+            assert!(matches!(err, Error::Plan(PlanError::Unfinished { .. })), "{err}");
+        }
+        assert_eq!(fake.writes().len(), 1);
+
+        // always: planned without a login (it has no password to try), and done.
+        let before = fake.calls().len();
+        let check = run(&fake, &want(&password, Some(true), Always), true).await.unwrap();
+        assert_eq!(check.plan.actions, vec![Action::SetAdmin(true), Action::SetPassword]);
+        assert_eq!(fake.calls()[before..], calls(&[Call::LookUp]));
+        let outcome = run(&fake, &want(&password, Some(true), Always), false).await.unwrap();
+        assert_eq!(outcome.plan, check.plan);
+        assert_eq!(fake.account("john"), Some(Stored::new(PASSWORD, true)));
+
+        // Finished: as wanted from now on.
+        let again = run(&fake, &want(&password, Some(true), Always), false).await.unwrap();
+        assert!(!again.changed());
+    }
+
+    #[tokio::test]
+    async fn a_failure_after_a_change_reports_what_was_done() {
+        let password = Secret::new(PASSWORD);
+
+        // Demoted, then the password refused.
+        let fake = Fake::new().with("john", Stored::new("old-pw", true)).failing(
+            Call::SetPassword,
+            Some("john"),
+            refused("setting the password of @john:example.com"),
+        );
+        let err = run(&fake, &want(&password, Some(false), Always), false).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with("demoted @john:example.com from admin, then failed: setting the password"),
+            "{err}"
+        );
+        let done = err.done().unwrap();
+        assert_eq!(done.plan.actions, vec![Action::SetAdmin(false)]);
+        assert_eq!(done.plan.after, State { exists: Some(true), admin: Some(false) });
+        assert!(done.changed() && !done.created());
+        assert!(!done.password_changed(), "the password was not changed: {done:?}");
+        assert_eq!(fake.account("john"), Some(Stored::new("old-pw", false)));
+
+        // Created, then the email address refused: the password was set with the account.
+        let fake = Fake::new().failing(Call::AddEmail, None, refused("adding an email address"));
+        let wanted = Wanted { email: Some(EMAIL), ..want(&password, None, OnCreate) };
+        let err = run(&fake, &wanted, false).await.unwrap_err();
+        let done = err.done().unwrap();
+        assert_eq!(done.plan.actions, vec![Action::Create { admin: false }]);
+        assert!(done.created() && done.password_changed());
+        assert_eq!(fake.account("john"), Some(Stored::new(PASSWORD, false)));
+    }
+
+    #[tokio::test]
+    async fn a_failure_before_any_change_is_a_plain_failure() {
+        let password = Secret::new(PASSWORD);
+        for (failing, existing, asked) in [
+            (Call::LookUp, true, vec![Call::LookUp]),
+            (Call::LogIn, true, vec![Call::LookUp, Call::LogIn]),
+            (Call::Create, false, vec![Call::LookUp, Call::Create]),
+            (Call::SetAdmin, true, vec![Call::LookUp, Call::LogIn, Call::SetAdmin]),
+        ] {
+            let mut fake = Fake::new().failing(failing, Some("john"), refused("asking"));
+            if existing {
+                fake = fake.with("john", Stored::new("old-pw", false));
+            }
+            let err = run(&fake, &want(&password, Some(true), Always), false).await.unwrap_err();
+            assert_eq!(err, Error::Homeserver(refused("asking")), "{failing:?}");
+            assert_eq!(err.done(), None);
+            assert_eq!(fake.calls(), calls(&asked), "{failing:?}");
+        }
+        // Failures are per user: another user is not affected.
+        let fake = Fake::new().failing(Call::Create, Some("jane"), refused("asking"));
+        assert!(run(&fake, &want(&password, None, OnCreate), false).await.is_ok());
+    }
 }

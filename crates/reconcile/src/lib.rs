@@ -5,6 +5,8 @@
 //! and carries the plan out unless in check mode; [`ensure_many`] does that for a list.
 
 mod engine;
+#[cfg(test)]
+mod fake;
 mod many;
 mod plan;
 
