@@ -196,10 +196,13 @@ def installed(tarball, fresh_ansible, tmp_path_factory):
     """The tarball installed with ansible-galaxy into a folder of its own: the environment that
     finds it there and nothing of this repository."""
     root = tmp_path_factory.mktemp("collections")
+    # Away from this checkout, whose ansible.cfg makes the checkout itself an installed collection.
     subprocess.run(
         [fresh_ansible / "ansible-galaxy", "collection", "install", tarball, "-p", root],
         check=True,
         capture_output=True,
+        cwd=root,
+        env={"PATH": os.environ["PATH"], "HOME": str(root), "ANSIBLE_CONFIG": str(root / "none.cfg")},
     )
     work = tmp_path_factory.mktemp("elsewhere")
     env = {
@@ -222,7 +225,8 @@ def test_ansible_doc_shows_the_module(installed, fresh_ansible):
         text=True,
     )
     assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)["matrix_user.homeserver.matrix_user"]
+    doc = json.loads(out.stdout).get("matrix_user.homeserver.matrix_user")
+    assert doc, out.stderr
     assert {"username", "password", "admin", "users", "homeserver_url"} <= set(doc["doc"]["options"])
     assert "user_id" in doc["return"]
     assert doc["examples"].strip()
