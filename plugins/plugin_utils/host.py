@@ -208,7 +208,7 @@ def sha256(path, remember=False):
     sidecar = Path(f"{path}.sha256")
     if remember:
         try:
-            digest, _, seen = sidecar.read_text(encoding="ascii").strip().partition(" ")
+            digest, _sep, seen = sidecar.read_text(encoding="ascii").strip().partition(" ")
             if seen == stamp and re.fullmatch(r"[0-9a-f]{64}", digest):
                 _SHA256[key] = digest
                 return digest
@@ -337,7 +337,7 @@ def pick(binary="", probe="", system="", architecture="", host_name="the host", 
     first_path, first, first_why = checked[0]
     shown = f"{first_path}" + (f" ({says(first)})" if first else "")
     msg = f"matrix_user: {shown} cannot run on {host_name} ({host_says(host)}): {first_why}."
-    others = [f"{p} ({w})" for p, _, w in checked[1:]]
+    others = [f"{p} ({w})" for p, _elf, w in checked[1:]]
     if others:
         msg += " Also tried: " + "; ".join(others) + "."
     if first is None and not binary and not others and is_checkout(root):

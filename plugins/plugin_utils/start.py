@@ -62,4 +62,3 @@ def start_failure(result, binary="the matrix-user binary", host="the host"):
         tail = stderr[-600:] if stderr else "(nothing on stderr)"
         return f"{host}: {binary} did not give a result (exit status {result.get('rc')}); its error output: {tail}"
     return ""
-
