@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -380,3 +381,41 @@ def test_manual_page_is_shipped_and_formats(members):
     text = re.sub(".\b", "", out.stdout.decode(errors="replace"))
     assert "SYNOPSIS" in text and "--homeserver-url" in text.replace("\u2010", "-")
 
+
+
+def test_a_requirements_file_installs_it_and_its_plays_run_over_ssh(tarball, fresh_ansible, tmp_path):
+    """As a user does it: `ansible-galaxy collection install -r requirements.yml` with nothing but
+    ansible-core, no cargo on PATH and no checkout on the collections path; then the FQCN plays of
+    tests/test_fqcn.py (local connection, SSH with become, a re-run that copies nothing) run on
+    that installed copy with that ansible-core."""
+    root = tmp_path / "collections"
+    (tmp_path / "requirements.yml").write_text(
+        f"---\ncollections:\n  - name: {tarball}\n    type: file\n"
+    )
+    no_cargo = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "cargo").exists())
+    env = {"PATH": no_cargo, "HOME": str(tmp_path), "ANSIBLE_CONFIG": str(tmp_path / "none.cfg")}
+    subprocess.run(
+        [fresh_ansible / "ansible-galaxy", "collection", "install", "-r", "requirements.yml", "-p", root],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert (root / "ansible_collections" / "matrix_user" / "homeserver" / "bin" / "manifest.json").is_file()
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "MATRIX_USER_"))}
+    run_env.update(
+        PATH=no_cargo,
+        MATRIX_USER_TEST_COLLECTIONS_PATH=str(root),
+        MATRIX_USER_TEST_ANSIBLE_BIN=str(fresh_ansible),
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "tests" / "test_fqcn.py")],
+        cwd=REPO,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    summary = out.stdout.splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, summary
