@@ -4,6 +4,7 @@ ships), its access token and an inventory that reaches the server, all in the se
 import json
 import os
 import secrets
+import shlex
 import subprocess
 import urllib.error
 import urllib.parse
@@ -135,14 +136,16 @@ class Homeserver(Server):
         )
         status, body = self.login(ADMIN, password)
         if status != 200:
-            self.fail(f"the admin cannot log in ({status} {body.get('errcode')}); making it said:\n{made.stderr}")
+            said = f"; making it failed:\n{made.stderr}" if made.returncode else ""
+            self.fail(f"the admin cannot log in ({status} {body.get('errcode')}){said}")
         write_private(token, body["access_token"])
 
     def write_inventory(self):
         inventory = Path(self.inventory)
         host = f"matrix.{self.server_name}"
         (inventory.parent / "host_vars" / host).mkdir(parents=True, exist_ok=True)
-        inventory.write_text(f"[matrix_servers]\n{host} ansible_connection=local ansible_python_interpreter={VENV}/bin/python\n")
+        python = shlex.quote(f"{VENV}/bin/python")
+        inventory.write_text(f"[matrix_servers]\n{host} ansible_connection=local ansible_python_interpreter={python}\n")
         lines = ["---"] + [f"{key}: {json.dumps(value)}" for key, value in self.host_vars().items()]
         (inventory.parent / "host_vars" / host / "vars.yml").write_text("\n".join(lines) + "\n")
 
@@ -170,8 +173,13 @@ class Synapse(Homeserver):
         lots = {"per_second": 1000, "burst_count": 1000}
         overrides = {
             "listeners": [
-                {"port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
-                 "resources": [{"names": ["client"], "compress": False}]}
+                {
+                    "port": self.port,
+                    "bind_addresses": ["127.0.0.1"],
+                    "type": "http",
+                    "tls": False,
+                    "resources": [{"names": ["client"], "compress": False}],
+                }
             ],
             "database": {"name": "sqlite3", "args": {"database": str(self.dir / "homeserver.db")}},
             "enable_registration": False,
@@ -188,8 +196,8 @@ class Synapse(Homeserver):
         write_private(self.dir / "overrides.yaml", yaml.safe_dump(overrides))
 
     def command(self):
-        python = VENV / "bin" / "python"
-        return [python, "-m", "synapse.app.homeserver", "-c", self.dir / "homeserver.yaml", "-c", self.dir / "overrides.yaml"]
+        configs = ["-c", self.dir / "homeserver.yaml", "-c", self.dir / "overrides.yaml"]
+        return [VENV / "bin" / "python", "-m", "synapse.app.homeserver", *configs]
 
     def create_admin_command(self):
         tool = VENV / "bin" / "register_new_matrix_user"
@@ -250,7 +258,10 @@ class Dendrite(Homeserver):
         return {"backend": "dendrite", **super().module_params, "dendrite_database": self.database}
 
     def host_vars(self):
-        implementation = {"matrix_homeserver_implementation": "dendrite", "matrix_user_dendrite_database": self.database}
+        implementation = {
+            "matrix_homeserver_implementation": "dendrite",
+            "matrix_user_dendrite_database": self.database,
+        }
         return {**super().host_vars(), **implementation}
 
     def configure(self):
@@ -290,7 +301,8 @@ class Dendrite(Homeserver):
         write_private(self.dir / "dendrite.yaml", yaml.safe_dump(config))
 
     def command(self):
-        return [self.bin / "dendrite", "-config", self.dir / "dendrite.yaml", "-http-bind-address", f"127.0.0.1:{self.port}"]
+        listen = f"127.0.0.1:{self.port}"
+        return [self.bin / "dendrite", "-config", self.dir / "dendrite.yaml", "-http-bind-address", listen]
 
     def spawn(self, argv, **kwargs):
         # These would open a pprof listener or log request bodies (passwords).
@@ -298,8 +310,8 @@ class Dendrite(Homeserver):
         super().spawn(argv, env=env, **kwargs)
 
     def create_admin_command(self):
-        return [str(self.bin / "create-account"), "-config", str(self.dir / "dendrite.yaml"), "-url", self.url,
-                "-username", ADMIN, "-admin", "-passwordfile", str(self.dir / "admin_password")]
+        argv = [self.bin / "create-account", "-config", self.dir / "dendrite.yaml", "-url", self.url]
+        return [*map(str, argv), "-username", ADMIN, "-admin", "-passwordfile", str(self.dir / "admin_password")]
 
     def exists(self, localpart):
         status, body = self.request("GET", "/_matrix/client/v3/register/available?username=" + localpart)

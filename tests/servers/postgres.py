@@ -14,7 +14,10 @@ from .base import Server, ServerError, free_port, log, write_private
 
 def pg_bin():
     """The newest server binaries of Debian's postgresql package."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: [int(n) for n in p.parent.parent.name.split(".")])
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: [int(n) for n in p.parent.parent.name.split(".")],
+    )
     if not found:
         raise ServerError("the PostgreSQL server is missing: apt-get install postgresql (scripts/install-test-deps)")
     return found[-1].parent
@@ -31,10 +34,13 @@ class Postgres(Server):
     def __init__(self, directory, port=None, tls_cert=None, tls_key=None):
         super().__init__(directory)
         self.port = port or free_port()
-        self.tls = (tls_cert or os.environ.get("MATRIX_USER_POSTGRES_TLS_CERT"),
-                    tls_key or os.environ.get("MATRIX_USER_POSTGRES_TLS_KEY"))
+        self.tls = (
+            tls_cert or os.environ.get("MATRIX_USER_POSTGRES_TLS_CERT"),
+            tls_key or os.environ.get("MATRIX_USER_POSTGRES_TLS_KEY"),
+        )
         self.bin = pg_bin()
         self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+        self.run_as = {"user": self.user, "group": self.user, "extra_groups": []} if os.geteuid() == 0 else {}
         self.url_file = self.dir / "database_url"
 
     @property
@@ -44,9 +50,8 @@ class Postgres(Server):
 
     def as_user(self, *argv, **kwargs):
         """Runs a tool of PostgreSQL's as the cluster's user."""
-        user = {"user": self.user, "group": self.user, "extra_groups": []} if os.geteuid() == 0 else {}
-        return subprocess.run([str(self.bin / argv[0]), *map(str, argv[1:])], cwd="/", capture_output=True,
-                              text=True, timeout=60, **user, **kwargs)
+        argv = [str(self.bin / argv[0]), *map(str, argv[1:])]
+        return subprocess.run(argv, cwd="/", capture_output=True, text=True, timeout=60, **self.run_as, **kwargs)
 
     def start(self):
         data = self.dir / "data"
@@ -54,16 +59,24 @@ class Postgres(Server):
         self.dir.chmod(0o700)
         shutil.chown(self.dir, self.user, self.user)
         if not (data / "PG_VERSION").exists():
-            out = self.as_user("initdb", "-D", data, "-U", "postgres", "-E", "UTF8", "--locale=C",
-                               "--auth-local=trust", "--auth-host=scram-sha-256")
+            options = "-U postgres -E UTF8 --locale=C --auth-local=trust --auth-host=scram-sha-256".split()
+            out = self.as_user("initdb", "-D", data, *options)
             if out.returncode:
                 self.fail(f"initdb failed:\n{out.stderr}")
         # Throwaway: speed over durability. Failing statements are not logged (ALTER ROLE ...
         # PASSWORD would put the password in the log).
-        settings = dict(listen_addresses="127.0.0.1", port=self.port, unix_socket_directories=self.dir,
-                        unix_socket_permissions="0700", max_connections=120, fsync="off",
-                        synchronous_commit="off", full_page_writes="off", log_statement="none",
-                        log_min_error_statement="panic")
+        settings = dict(
+            listen_addresses="127.0.0.1",
+            port=self.port,
+            unix_socket_directories=self.dir,
+            unix_socket_permissions="0700",
+            max_connections=120,
+            fsync="off",
+            synchronous_commit="off",
+            full_page_writes="off",
+            log_statement="none",
+            log_min_error_statement="panic",
+        )
         if any(self.tls):
             for source, name in zip(self.tls, ("server.crt", "server.key"), strict=True):
                 shutil.copyfile(source, data / name)  # PostgreSQL wants its key owned by it, mode 600
@@ -72,8 +85,7 @@ class Postgres(Server):
             settings.update(ssl="on", ssl_cert_file="server.crt", ssl_key_file="server.key")
         log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
         options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
-        user = {"user": self.user, "group": self.user, "extra_groups": []} if os.geteuid() == 0 else {}
-        self.spawn([self.bin / "postgres", "-D", data, *options], **user)
+        self.spawn([self.bin / "postgres", "-D", data, *options], **self.run_as)
         ready = ["pg_isready", "-q", "-h", self.dir, "-p", self.port, "-d", "postgres", "-U", "postgres"]
         self.wait_for(lambda: self.as_user(*ready).returncode == 0, "accepting connections")
         password = secrets.token_hex(16)

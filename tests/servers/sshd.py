@@ -66,7 +66,9 @@ class Sshd(Server):
         # sshd reads the user's authorized keys, and the SFTP server writes its log, as the user.
         for parent in self.dir.parents:
             if not parent.stat().st_mode & 0o001:
-                raise ServerError(f"{parent} is not searchable by other users, so the test user cannot reach {self.dir}")
+                raise ServerError(
+                    f"{parent} is not searchable by other users, so the test user cannot reach {self.dir}"
+                )
         self.made_user = True
         run("useradd", "--create-home", "--shell", "/bin/sh", "--comment", "matrix-user SSH tests", self.user)
         # "*": no password can log in, yet the account is not locked (sshd refuses locked ones).
