@@ -101,11 +101,11 @@ ensure-users *args: _fresh
 
 # Start a throwaway local homeserver (synapse on 127.0.0.1:8008, or dendrite on :8009) under .local/
 local-start implementation="synapse": (_known implementation)
-    @scripts/local-"$1" start .local/"$1" > /dev/null
+    @PYTHONPATH=tests python -m servers start "$1" .local/"$1"
 
 # Stop the throwaway local homeserver
 local-stop implementation="synapse": (_known implementation)
-    @scripts/local-"$1" stop .local/"$1"
+    @PYTHONPATH=tests python -m servers stop "$1" .local/"$1"
 
 # Register john twice against a throwaway local homeserver (synapse or dendrite): `changed`, then `ok`
 demo implementation="synapse": build (local-start implementation)
@@ -145,7 +145,7 @@ lint: build
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     ruff check .
-    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/local-dendrite scripts/local-postgres scripts/local-synapse scripts/sanity scripts/test-ansible-range
+    shellcheck bootstrap .ci/run scripts/build-module scripts/build-target scripts/install-dendrite scripts/install-test-deps scripts/sanity scripts/test-ansible-range
     yamllint --strict .
     ansible-lint
     scripts/sanity

@@ -1,12 +1,11 @@
-"""End-to-end fixtures: a real local Synapse, and runners for the module, `just` and
+"""End-to-end fixtures: real local Synapse and Dendrite (from tests/servers), and runners for the module, `just` and
 `ansible-playbook` that check every output for leaked secrets."""
 
+import contextlib
 import html
 import json
 import os
 import re
-import shlex
-import socket
 import subprocess
 import tempfile
 import urllib.error
@@ -16,17 +15,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from servers import Dendrite, Homeserver, Postgres, Synapse, free_port  # noqa: F401  (for the tests)
 
 REPO = Path(__file__).resolve().parent.parent
 BINARY = REPO / "target" / "release" / "matrix-user"
 VENV_BIN = REPO / ".venv" / "bin"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def forms(secret):
@@ -74,98 +68,10 @@ def secrets_in(params):
     return [value for value in found if isinstance(value, str) and len(value) >= 8]
 
 
-class Homeserver:
-    """A local homeserver started by scripts/local-*, from the variables that script exports."""
-
-    def __init__(self, env):
-        self.url = env["MATRIX_USER_TEST_HOMESERVER_URL"]
-        self.server_name = env["MATRIX_USER_TEST_SERVER_NAME"]
-        self.shared_secret_file = env["MATRIX_USER_TEST_SHARED_SECRET_FILE"]
-        self.admin_token_file = env["MATRIX_USER_TEST_ADMIN_TOKEN_FILE"]
-        self.inventory = env["MATRIX_USER_TEST_INVENTORY"]
-        self.dir = Path(env.get("MATRIX_USER_TEST_SYNAPSE_DIR") or env["MATRIX_USER_TEST_DENDRITE_DIR"])
-        self.shared_secret = Path(self.shared_secret_file).read_text().strip()
-        self.admin_token = Path(self.admin_token_file).read_text().strip()
-
-    @property
-    def secrets(self):
-        return [self.shared_secret, self.admin_token]
-
-    @property
-    def module_params(self):
-        """Module parameters that reach this server with both secrets."""
-        return {
-            "homeserver_url": self.url,
-            "server_name": self.server_name,
-            "registration_shared_secret_file": self.shared_secret_file,
-            "admin_access_token_file": self.admin_token_file,
-        }
-
-    def request(self, method, path, body=None, token=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", "Bearer " + token)
-        try:
-            with NO_PROXY.open(req, timeout=30) as r:
-                return r.status, json.loads(r.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"{}")
-
-    def user_id(self, localpart):
-        return f"@{localpart}:{self.server_name}"
-
-    def can_log_in(self, localpart, password):
-        status, body = self.request(
-            "POST",
-            "/_matrix/client/v3/login",
-            {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": password},
-        )
-        if status == 200:
-            self.request("POST", "/_matrix/client/v3/logout", {}, token=body["access_token"])
-            return True
-        assert status == 403, body
-        return False
-
-
-class Synapse(Homeserver):
-    """The local Synapse, seen as its operator would check it (its admin API)."""
-
-    def user(self, localpart):
-        """The account from the admin API, or None when it does not exist."""
-        path = "/_synapse/admin/v2/users/" + urllib.parse.quote(self.user_id(localpart), safe="")
-        status, body = self.request("GET", path, token=self.admin_token)
-        if status == 404:
-            return None
-        assert status == 200, body
-        return body
-
-    def is_admin(self, localpart):
-        user = self.user(localpart)
-        assert user is not None, f"{localpart} does not exist"
-        return user["admin"]
-
-    def create(self, localpart, password, admin):
-        """Creates a user behind the tool's back, through the admin API."""
-        path = "/_synapse/admin/v2/users/" + urllib.parse.quote(self.user_id(localpart), safe="")
-        status, body = self.request("PUT", path, {"password": password, "admin": admin}, token=self.admin_token)
-        assert status == 201, body
-
-
 @pytest.fixture(scope="session")
 def synapse():
-    workdir = Path(tempfile.mkdtemp(prefix="matrix-user-tests-"))
-    env = dict(os.environ, MATRIX_USER_SYNAPSE_PORT=str(free_port()), MATRIX_USER_SERVER_NAME="example.com")
-    script = REPO / "scripts" / "local-synapse"
-    out = subprocess.run([script, "start", workdir / "synapse"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    exports = dict(
-        line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines() if line.startswith("export ")
-    )
-    server = Synapse({k: shlex.split(v)[0] for k, v in exports.items()})
-    yield server
-    subprocess.run([script, "stop", workdir / "synapse"], env=env, capture_output=True)
+    with Synapse(Path(tempfile.mkdtemp(prefix="matrix-user-tests-")) / "synapse") as server:
+        yield server
 
 
 @pytest.fixture
@@ -308,85 +214,16 @@ def run(synapse, tmp_path):
     return make_runner(synapse, tmp_path)
 
 
-def start_script(script, args, env):
-    """Runs one of scripts/local-* and returns its exported variables."""
-    out = subprocess.run([REPO / "scripts" / script, *args], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    return {
-        key: shlex.split(value)[0]
-        for key, value in (
-            line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines() if line.startswith("export ")
-        )
-    }
-
-
-class Dendrite(Homeserver):
-    """A local Dendrite, seen as its operator would check it (over HTTP, as Dendrite offers)."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.database = Path(env["MATRIX_USER_TEST_DENDRITE_DATABASE_FILE"]).read_text().strip()
-
-    @property
-    def secrets(self):
-        secrets = [self.shared_secret, self.admin_token]
-        if "://" in self.database:
-            secrets.append(self.database)
-            secrets.append(urllib.parse.urlsplit(self.database).password)
-        return secrets
-
-    @property
-    def module_params(self):
-        return {
-            "backend": "dendrite",
-            "homeserver_url": self.url,
-            "server_name": self.server_name,
-            "registration_shared_secret_file": self.shared_secret_file,
-            "admin_access_token_file": self.admin_token_file,
-            "dendrite_database": self.database,
-        }
-
-    def exists(self, localpart):
-        status, body = self.request("GET", "/_matrix/client/v3/register/available?username=" + localpart)
-        assert status in (200, 400), body
-        return status == 400 and body.get("errcode") == "M_USER_IN_USE"
-
-    def is_admin(self, localpart, password):
-        """Whether the user's own session may use Dendrite's admin API (403: not an admin)."""
-        status, body = self.request(
-            "POST",
-            "/_matrix/client/v3/login",
-            {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": password},
-        )
-        assert status == 200, body
-        token = body["access_token"]
-        try:
-            status, _ = self.request("GET", "/_dendrite/admin/registrationTokens", token=token)
-            assert status in (200, 403)
-            return status == 200
-        finally:
-            self.request("POST", "/_matrix/client/v3/logout", {}, token=token)
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def dendrite(request):
     """A throwaway Dendrite on SQLite, then one on PostgreSQL."""
     workdir = Path(tempfile.mkdtemp(prefix="matrix-user-dendrite-"))
     workdir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
-    env = dict(os.environ, MATRIX_USER_DENDRITE_PORT=str(free_port()), MATRIX_USER_SERVER_NAME="example.com")
-    started = []
-    if request.param == "postgres":
-        env["MATRIX_USER_POSTGRES_PORT"] = str(free_port())
-        postgres = start_script("local-postgres", ["start", workdir / "postgres"], env)
-        started.append(("local-postgres", workdir / "postgres"))
-        env["MATRIX_USER_DENDRITE_DATABASE"] = Path(postgres["MATRIX_USER_TEST_POSTGRES_URL_FILE"]).read_text().strip()
-    try:
-        exports = start_script("local-dendrite", ["start", workdir / "dendrite"], env)
-        started.append(("local-dendrite", workdir / "dendrite"))
-        yield Dendrite(exports)
-    finally:
-        for script, folder in reversed(started):
-            subprocess.run([REPO / "scripts" / script, "stop", folder], env=env, capture_output=True)
+    with contextlib.ExitStack() as stack:
+        database = "sqlite"
+        if request.param == "postgres":
+            database = stack.enter_context(Postgres(workdir / "postgres")).url
+        yield stack.enter_context(Dendrite(workdir / "dendrite", database=database))
 
 
 @pytest.fixture

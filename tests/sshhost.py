@@ -1,48 +1,30 @@
-"""A real SSH host for the tests: the `sshd` fixture (scripts/test-sshd on 127.0.0.1, its own test
-user with key auth and password-less sudo), inventories that reach it, and what it logged."""
+"""A real SSH host for the tests: the `sshd` fixture (servers.Sshd on 127.0.0.1, its own test user
+with key auth and password-less sudo), inventories that reach it, and what it logged."""
 
 import json
 import os
-import pwd
 import re
 import shlex
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO
-
-SCRIPT = REPO / "scripts" / "test-sshd"
+from servers import Sshd
 
 
 def skip_reason():
     """Why this machine cannot run the SSH tests, or None."""
     if os.geteuid() != 0:
-        return "the SSH tests need root: they create a test user and start their own sshd (scripts/test-sshd)"
+        return "the SSH tests need root: they create a test user and start their own sshd"
     for tool, package in (("/usr/sbin/sshd", "openssh-server"), ("/usr/bin/sudo", "sudo")):
         if not os.access(tool, os.X_OK):
             return f"{tool} is missing: install {package} (scripts/install-test-deps does)"
     return None
 
 
-class SshHost:
+class SshHost(Sshd):
     """The test sshd and its user, as the tests use them."""
-
-    def __init__(self, env, directory):
-        self.host = env["MATRIX_USER_SSH_HOST"]
-        self.port = int(env["MATRIX_USER_SSH_PORT"])
-        self.user = env["MATRIX_USER_SSH_USER"]
-        self.key = env["MATRIX_USER_SSH_KEY"]
-        self.known_hosts = env["MATRIX_USER_SSH_KNOWN_HOSTS"]
-        self.pid = int(env["MATRIX_USER_SSH_PID"])
-        self.dir = Path(directory)
-        entry = pwd.getpwnam(self.user)
-        self.uid, self.gid, self.home = entry.pw_uid, entry.pw_gid, Path(entry.pw_dir)
-        self.log = self.dir / "sshd.log"
-        self.sftp_log = self.dir / "sftp.log"
 
     def give(self, path, content, mode=0o600):
         """A file in the test user's home, owned by it."""
@@ -98,14 +80,8 @@ def sshd():
     if reason:
         pytest.skip(reason)
     directory = Path(tempfile.mkdtemp(prefix="matrix-user-sshd-"))
-    out = subprocess.run([SCRIPT, "start", directory], capture_output=True, text=True)
     try:
-        assert out.returncode == 0, out.stderr
-        env = dict(
-            line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines() if line.startswith("export ")
-        )
-        yield SshHost({k: shlex.split(v)[0] for k, v in env.items()}, directory)
+        with SshHost(directory) as host:
+            yield host
     finally:
-        stopped = subprocess.run([SCRIPT, "stop", directory], capture_output=True, text=True)
         shutil.rmtree(directory, ignore_errors=True)
-        assert stopped.returncode == 0, stopped.stderr

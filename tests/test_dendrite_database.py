@@ -18,14 +18,8 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from conftest import (
-    BINARY,
-    REPO,
-    assert_no_secret,
-    free_port,
-    make_runner,
-    start_script,
-)
+from conftest import BINARY, assert_no_secret, free_port, make_runner
+from servers import Postgres
 
 PASSWORD = "database-test-Password"
 #: The password in the test URLs: it must show nowhere.
@@ -268,33 +262,25 @@ def tls_postgres():
     )
     openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-out", "server.crt", "-days", "2", "-extfile", "ext", cwd=certs)
-    env = dict(
-        os.environ,
-        MATRIX_USER_POSTGRES_PORT=str(free_port()),
-        MATRIX_USER_POSTGRES_TLS_CERT=str(certs / "server.crt"),
-        MATRIX_USER_POSTGRES_TLS_KEY=str(certs / "server.key"),
-    )
-    folder = workdir / "postgres"
     try:
-        exports = start_script("local-postgres", ["start", folder], env)
-        url = Path(exports["MATRIX_USER_TEST_POSTGRES_URL_FILE"]).read_text().strip()
-        parts = urllib.parse.urlsplit(url)
-        sql = (
-            "CREATE TABLE userapi_accounts (localpart TEXT NOT NULL, server_name TEXT NOT NULL, "
-            "account_type SMALLINT NOT NULL, is_deactivated BOOLEAN DEFAULT FALSE);"
-            "INSERT INTO userapi_accounts (localpart, server_name, account_type) "
-            "VALUES ('alice', 'example.com', 1), ('root', 'example.com', 3);"
-        )
-        psql_env = dict(os.environ, PGPASSWORD=parts.password)
-        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(parts.port),
-                        "-U", parts.username, "-d", "dendrite", "-c", sql], env=psql_env, check=True,
-                       capture_output=True)
-        yield {"url": url, "password": parts.password, "ca": certs / "ca.pem",
-               "psql": lambda q: subprocess.run(
-                   ["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(parts.port), "-U", parts.username, "-d",
-                    "dendrite", "-c", q], env=psql_env, check=True, capture_output=True, text=True).stdout.strip()}
+        with Postgres(workdir / "postgres", tls_cert=certs / "server.crt", tls_key=certs / "server.key") as postgres:
+            url = postgres.url
+            parts = urllib.parse.urlsplit(url)
+            sql = (
+                "CREATE TABLE userapi_accounts (localpart TEXT NOT NULL, server_name TEXT NOT NULL, "
+                "account_type SMALLINT NOT NULL, is_deactivated BOOLEAN DEFAULT FALSE);"
+                "INSERT INTO userapi_accounts (localpart, server_name, account_type) "
+                "VALUES ('alice', 'example.com', 1), ('root', 'example.com', 3);"
+            )
+            psql_env = dict(os.environ, PGPASSWORD=parts.password)
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(parts.port),
+                            "-U", parts.username, "-d", "dendrite", "-c", sql], env=psql_env, check=True,
+                           capture_output=True)
+            yield {"url": url, "password": parts.password, "ca": certs / "ca.pem",
+                   "psql": lambda q: subprocess.run(
+                       ["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(parts.port), "-U", parts.username, "-d",
+                        "dendrite", "-c", q], env=psql_env, check=True, capture_output=True, text=True).stdout.strip()}
     finally:
-        subprocess.run([REPO / "scripts" / "local-postgres", "stop", folder], env=env, capture_output=True, check=False)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

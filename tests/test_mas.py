@@ -88,14 +88,11 @@ class MasServer:
 def mas(tmp_path, request):
     """The stand-in, with MasStandIn's keyword arguments from an indirect parameter if any."""
     options = {"login_interval": LOGIN_INTERVAL, **getattr(request, "param", {})}
-    standin = MasStandIn(**options).start()
-    try:
+    with MasStandIn(**options) as standin:
         yield MasServer(standin, tmp_path)
         assert standin.violations == [], "requests or responses outside MAS's API description"
         assert standin.compat_sessions == 0, "a password check left a session open"
         assert standin.active_admin_sessions == 0, "a run left its admin session active in MAS"
-    finally:
-        standin.stop()
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ ADMIN = "/api/admin/v1"
 @pytest.fixture
 def mas():
     # A login limit no test here reaches, but the one that tests it.
-    server = MasStandIn(token_ttl=300, login_burst=1000).start()
-    yield server
-    server.stop()
+    with MasStandIn(token_ttl=300, login_burst=1000) as server:
+        yield server
 
 
 def call(mas, method, path, body=None, token=None, headers=None, form=None):
