@@ -26,18 +26,12 @@ def attack(marker):
     return "{{ lookup('pipe', 'touch " + str(marker) + "') }}"
 
 
-class CommandLines:
-    """Watches every process's command line (/proc/*/cmdline) from a thread while a command runs,
-    and collects those that hold `secret`, as (pid, argv) pairs. `seen` holds the command lines
-    of all processes whose argv mentions one of `names`, to show the watch saw them run."""
+class Background:
+    """Runs `self._run` in a thread for the length of a `with` block, then stops it."""
 
-    def __init__(self, secret, names=("extra-vars", "ansible-playbook")):
-        self.secret = secret.encode()
-        self.names = [n.encode() for n in names]
-        self.holding = {}
-        self.seen = []
+    def __init__(self):
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -48,7 +42,20 @@ class CommandLines:
         self._thread.join(timeout=10)
         assert not self._thread.is_alive()
 
-    def _watch(self):
+
+class CommandLines(Background):
+    """Watches every process's command line (/proc/*/cmdline) from a thread while a command runs,
+    and collects those that hold `secret`, as (pid, argv) pairs. `seen` holds the command lines
+    of all processes whose argv mentions one of `names`, to show the watch saw them run."""
+
+    def __init__(self, secret, names=("extra-vars", "ansible-playbook")):
+        self.secret = secret.encode()
+        self.names = [n.encode() for n in names]
+        self.holding = {}
+        self.seen = []
+        super().__init__()
+
+    def _run(self):
         deadline = time.monotonic() + 600
         own = str(os.getpid())
         while not self._stop.is_set() and time.monotonic() < deadline:
@@ -204,7 +211,7 @@ def echo_is_off(fd):
     return not termios.tcgetattr(fd)[3] & termios.ECHO
 
 
-class Terminal:
+class Terminal(Background):
     """A pseudo-terminal to give `just` as standard input, typing `lines` once it asks for a
     password (turns echo off)."""
 
@@ -212,21 +219,14 @@ class Terminal:
         self.lines = lines
         self.master, self.slave = pty.openpty()
         self.typed = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._type, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
+        super().__init__()
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
-        assert not self._thread.is_alive()
+        super().__exit__(*exc)
         os.close(self.slave)
         os.close(self.master)
 
-    def _type(self):
+    def _run(self):
         deadline = time.monotonic() + 300
         while not self._stop.is_set() and time.monotonic() < deadline:
             if echo_is_off(self.master):
