@@ -13,7 +13,8 @@ use homeserver::{Backend, Secret, Server, UserId, UserIdError};
 use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
-use crate::settings::{Settings, SECRET_PARAMS};
+use crate::params;
+use crate::settings::Settings;
 
 /// Parallel requests for a list of users when `concurrency` is not set: Synapse registers
 /// fastest at 2-4 concurrent requests; more adds nothing.
@@ -434,7 +435,7 @@ fn masked(params: &Map<String, Value>) -> Map<String, Value> {
         .map(|(key, value)| {
             let value = match value {
                 Value::Null => Value::Null,
-                _ if SECRET_PARAMS.contains(&key.as_str()) || looks_secret(key) => no_log(),
+                _ if params::is_secret(key) || looks_secret(key) => no_log(),
                 Value::Array(items) if key == "users" && items.iter().all(Value::is_object) => masked_value(value),
                 _ if key == "users" => no_log(),
                 other => masked_value(other),

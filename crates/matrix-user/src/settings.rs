@@ -9,10 +9,6 @@ use homeserver::mas::{LoginPace, Mas, MasClient};
 use homeserver::synapse::Synapse;
 use homeserver::{Http, Secret, Server, Transport};
 
-/// Parameters that are secrets: masked in `invocation` and everywhere else.
-pub const SECRET_PARAMS: &[&str] =
-    &["password", "registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database"];
-
 const DEFAULT_HOMESERVER_URL: &str = "http://127.0.0.1:8008";
 const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_WAIT_TIMEOUT_SECS: f64 = 60.0;
