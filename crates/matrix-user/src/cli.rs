@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use ansible_module::{ParamError, Params, Redactor};
 use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use reconcile::{Action, Outcome, Totals};
+use reconcile::{Outcome, Totals};
 use serde_json::Value;
 
 use crate::config::{self, Layers, Source};
@@ -523,12 +523,11 @@ impl Output {
             }
             return ExitCode::from(code);
         }
-        let mut totals = Totals::default();
+        // Check mode as the outcomes say it (a run whose every user failed reports no plan).
         let mut check_mode = false;
         for (index, user) in execution.users.iter().enumerate() {
             match &user.outcome {
                 Ok(outcome) => {
-                    totals.add(outcome);
                     check_mode = outcome.check_mode;
                     self.line(user_line(outcome), redactor);
                     if diff && outcome.changed() {
@@ -537,13 +536,12 @@ impl Output {
                     }
                 }
                 Err(msg) => {
-                    totals.add_failure(user.done.as_ref());
                     let label = user.username.clone().unwrap_or_else(|| format!("users[{index}]"));
                     self.note(&format!("failed {label}: {msg}"), redactor);
                 }
             }
         }
-        self.line(summary(&totals, check_mode), redactor);
+        self.line(summary(&execution.totals, check_mode), redactor);
         ExitCode::from(code)
     }
 }
@@ -608,23 +606,7 @@ fn user_line(outcome: &Outcome) -> String {
         return format!("unchanged {user}{admin}");
     }
     let check = outcome.check_mode;
-    let words: Vec<&str> = outcome
-        .plan
-        .actions
-        .iter()
-        .map(|action| match (action, check) {
-            (Action::Create { .. } | Action::CreateUnlessExists { .. }, false) => "created",
-            (Action::Create { .. } | Action::CreateUnlessExists { .. }, true) => "create",
-            (Action::SetAdmin(true), false) => "promoted",
-            (Action::SetAdmin(true), true) => "promote",
-            (Action::SetAdmin(false), false) => "demoted",
-            (Action::SetAdmin(false), true) => "demote",
-            (Action::SetPassword, false) => "password changed",
-            (Action::SetPassword, true) => "change password",
-            (Action::AddEmail, false) => "email added",
-            (Action::AddEmail, true) => "add email",
-        })
-        .collect();
+    let words: Vec<&str> = outcome.plan.actions.iter().map(|action| action.line_word(!check)).collect();
     let line = format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "));
     if check && !outcome.caveats.is_empty() {
         // What the server may still refuse, which check mode cannot know.
@@ -636,21 +618,7 @@ fn user_line(outcome: &Outcome) -> String {
 
 /// "1 created, 19 unchanged"; in check mode "1 to create, 19 unchanged (check mode: nothing was changed)".
 fn summary(totals: &Totals, check_mode: bool) -> String {
-    let counts = [
-        (totals.created, "created", "to create"),
-        (totals.promoted, "promoted", "to promote"),
-        (totals.demoted, "demoted", "to demote"),
-        (totals.password_changed, "password changed", "password to change"),
-        (totals.email_added, "email added", "email to add"),
-        (totals.unchanged, "unchanged", "unchanged"),
-        (totals.failed, "failed", "failed"),
-    ];
-    let parts: Vec<String> = counts
-        .iter()
-        .filter(|(n, _, _)| *n > 0)
-        .map(|(n, done, check)| format!("{n} {}", if check_mode { check } else { done }))
-        .collect();
-    let text = if parts.is_empty() { "no users".to_string() } else { parts.join(", ") };
+    let text = totals.summary(check_mode);
     if check_mode {
         format!("{text} (check mode: nothing was changed)")
     } else {

@@ -154,6 +154,8 @@ pub struct Execution {
     pub result: ModuleResult,
     /// In the order given; empty when the run failed as a whole.
     pub users: Vec<UserRun>,
+    /// How many users ended each way.
+    pub totals: Totals,
     /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
     pub failure: Option<Failure>,
 }
@@ -244,6 +246,7 @@ pub fn execute_with_progress(
             Ok((result, users)) => (result, users, None),
             Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
         };
+    let totals = totals_of(&users);
     for warning in warnings {
         result.warn(warning);
     }
@@ -252,7 +255,7 @@ pub fn execute_with_progress(
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, failure }
+    Execution { result, users, totals, failure }
 }
 
 fn reconcile_params(
@@ -345,7 +348,6 @@ async fn ensure_list<B: Backend>(
     }
     let outcomes = reconcile::ensure_many(backend, &items, concurrency, check_mode).await;
 
-    let mut totals = Totals::default();
     let mut results = Vec::with_capacity(users.len());
     let mut runs = Vec::with_capacity(users.len());
     let mut failures = Vec::new();
@@ -358,7 +360,6 @@ async fn ensure_list<B: Backend>(
         runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned(), done: done.cloned() });
         match outcome {
             Ok(outcome) => {
-                totals.add(outcome);
                 fields.insert("changed".into(), outcome.changed().into());
                 fields.insert("msg".into(), outcome.message().into());
                 fields.extend(outcome_fields(outcome).map(|(k, v)| (k.to_string(), v)));
@@ -371,7 +372,6 @@ async fn ensure_list<B: Backend>(
                 }
             }
             Err(msg) => {
-                totals.add_failure(done);
                 failures.push(format!("users[{index}]: {msg}"));
                 fields.insert("failed".into(), true.into());
                 fields.insert("msg".into(), msg.into());
@@ -384,11 +384,12 @@ async fn ensure_list<B: Backend>(
         results.push(Value::Object(fields));
     }
 
+    let totals = totals_of(&runs);
     let changed = results.iter().any(|r| r.get("changed") == Some(&Value::Bool(true)));
     let mut result = if failures.is_empty() {
-        ModuleResult::ok(changed, totals.summary())
+        ModuleResult::ok(changed, totals.summary(false))
     } else {
-        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), users.len(), totals.summary());
+        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), users.len(), totals.summary(false));
         msg.push_str(&failures.iter().take(FAILURES_IN_MSG).cloned().collect::<Vec<_>>().join("; "));
         if failures.len() > FAILURES_IN_MSG {
             msg.push_str(&format!("; and {} more (see `users`)", failures.len() - FAILURES_IN_MSG));
@@ -412,6 +413,19 @@ async fn ensure_list<B: Backend>(
         result.set("diff", diffs);
     }
     (result, runs)
+}
+
+/// How many users ended each way: the one count the module's `totals` and `msg` and the
+/// command-line tool's summary all show.
+fn totals_of(users: &[UserRun]) -> Totals {
+    let mut totals = Totals::default();
+    for user in users {
+        match &user.outcome {
+            Ok(outcome) => totals.add(outcome),
+            Err(_) => totals.add_failure(user.done.as_ref()),
+        }
+    }
+    totals
 }
 
 /// The fields every successful user result has.

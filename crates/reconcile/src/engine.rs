@@ -65,7 +65,7 @@ impl Outcome {
             return format!("{user} is already as wanted");
         }
         let parts: Vec<String> =
-            self.plan.actions.iter().map(|action| describe(*action, user, !self.check_mode)).collect();
+            self.plan.actions.iter().map(|action| action.sentence(user, !self.check_mode)).collect();
         let sentence = parts.join(" and ");
         if !self.check_mode {
             return sentence;
@@ -75,19 +75,6 @@ impl Outcome {
         } else {
             format!("would {sentence} ({})", self.caveats.join("; "))
         }
-    }
-}
-
-fn describe(action: Action, user: &UserId, done: bool) -> String {
-    let verb = |now: &str, past: &str| if done { past.to_string() } else { now.to_string() };
-    match action {
-        Action::Create { admin } | Action::CreateUnlessExists { admin } => {
-            format!("{} {user}{}", verb("create", "created"), if admin { " as an admin" } else { "" })
-        }
-        Action::SetAdmin(true) => format!("{} {user} to admin", verb("promote", "promoted")),
-        Action::SetAdmin(false) => format!("{} {user} from admin", verb("demote", "demoted")),
-        Action::SetPassword => format!("{} the password of {user}", verb("change", "changed")),
-        Action::AddEmail => format!("{} a verified email address to {user}", verb("add", "added")),
     }
 }
 

@@ -7,7 +7,9 @@
 mod engine;
 mod many;
 mod plan;
+mod wording;
 
 pub use engine::{ensure, Error, Outcome};
 pub use many::{ensure_many, Item, Totals};
 pub use plan::{plan, Action, Observed, Plan, PlanError, State, UpdatePassword, Wanted};
+pub use wording::Wording;

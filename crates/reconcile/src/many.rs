@@ -6,6 +6,7 @@ use homeserver::{Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
 use crate::plan::{Action, UpdatePassword, Wanted};
+use crate::wording::{total_word, FAILED, TOTALS_ORDER, UNCHANGED};
 
 /// One account of a list.
 #[derive(Debug, Clone)]
@@ -80,21 +81,18 @@ impl Totals {
         }
     }
 
-    /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero.
-    pub fn summary(&self) -> String {
-        let parts: Vec<String> = [
-            (self.created, "created"),
-            (self.promoted, "promoted"),
-            (self.demoted, "demoted"),
-            (self.password_changed, "password changed"),
-            (self.email_added, "email added"),
-            (self.unchanged, "unchanged"),
-            (self.failed, "failed"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
+    /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero; with `check_mode`,
+    /// what would be done ("2 to create").
+    pub fn summary(&self, check_mode: bool) -> String {
+        let changes = [self.created, self.promoted, self.demoted, self.password_changed, self.email_added];
+        let parts: Vec<String> = changes
+            .into_iter()
+            .zip(TOTALS_ORDER)
+            .map(|(n, wording)| (n, total_word(wording, !check_mode)))
+            .chain([(self.unchanged, UNCHANGED), (self.failed, FAILED)])
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
         if parts.is_empty() {
             "no users".to_string()
         } else {
