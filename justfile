@@ -131,6 +131,11 @@ test: build
 sanity *args:
     scripts/sanity "$@"
 
+# Regenerate the files made from the parameter table and clap definitions (completions/, man/), then check the hand-written docs against the table
+generate:
+    MATRIX_USER_UPDATE_COMPLETIONS=1 MATRIX_USER_UPDATE_MAN=1 cargo test --locked -p matrix-user -- completion_scripts_are_current manual_pages_are_current
+    cargo test --locked -p matrix-user -- params::
+
 # Check formatting and lints (Rust, Python, shell, Ansible, YAML), then ansible-test sanity on the collection
 lint: build
     cargo fmt --all --check

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::backend::Login;
 use crate::http::{Http, Reply, Request};
-use crate::{Error, Secret, UserId};
+use crate::{Error, Secret, Setting, UserId};
 
 /// Everything but RFC 3986's unreserved characters is escaped, so no user ID can change a path
 /// or a query.
@@ -39,9 +39,9 @@ pub(crate) async fn server_name(http: &Http, given: Option<String>, token: Optio
     match (given, token) {
         (Some(name), _) => Ok(name),
         (None, Some(token)) => whoami_domain(http, token).await,
-        (None, None) => Err(Error::NeedsParameter {
+        (None, None) => Err(Error::NeedsSetting {
             action: "knowing the server's domain without admin_access_token".into(),
-            parameter: "server_name",
+            setting: Setting::ServerName,
         }),
     }
 }

@@ -1,5 +1,7 @@
 //! What can go wrong talking to a homeserver, worded for the person who has to fix it.
 
+use crate::setting::Setting;
+
 /// A failure of one homeserver operation. Messages say what failed and what to set or fix; they
 /// never contain a secret (requests are described, never echoed).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,6 +57,30 @@ pub enum Error {
     #[error("{user_id} already exists")]
     AlreadyExists { user_id: String },
 
-    #[error("{action} needs `{parameter}`")]
-    NeedsParameter { action: String, parameter: &'static str },
+    #[error("{action} needs `{setting}`")]
+    NeedsSetting { action: String, setting: Setting },
+}
+
+impl Error {
+    /// The settings this error asks to set or check, for a front end to say where each is set.
+    /// Servers' own refusals are not parsed for them.
+    pub fn settings(&self) -> Vec<Setting> {
+        use Setting::*;
+        match self {
+            Error::Unreachable { .. } => vec![HomeserverUrl, WaitTimeout],
+            Error::RateLimited { .. } => vec![WaitTimeout],
+            Error::Tls { .. } => vec![CaPath, ValidateCerts],
+            Error::Database { .. } => vec![DendriteDatabase],
+            Error::HalfDone { .. } => vec![UpdatePassword],
+            Error::MasUnreachable { .. } => vec![MasUrl, WaitTimeout],
+            Error::WrongServerName { .. } => vec![ServerName, MasUrl],
+            Error::LoginRateLimited { .. } => vec![MasLoginWait, UpdatePassword],
+            Error::NeedsSetting { setting, .. } => vec![*setting],
+            Error::TimedOut { .. }
+            | Error::Interrupted { .. }
+            | Error::Refused { .. }
+            | Error::BadAnswer { .. }
+            | Error::AlreadyExists { .. } => Vec::new(),
+        }
+    }
 }

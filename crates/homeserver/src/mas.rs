@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
 use crate::client::{access_token, escape, log_out};
 use crate::http::{Http, Reply, Request};
-use crate::{Error, Secret, UserId, UserIdRules};
+use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 const ADMIN_SCOPE: &str = "urn:mas:admin";
 const API: &str = "/api/admin/v1";
@@ -233,9 +233,9 @@ impl Mas {
         let path = format!("{API}/site-config");
         let reply = self.admin(|token| Request::get(path.as_str(), action).bearer(Some(token))).await?;
         if reply.status == 404 {
-            return given.map(|name| (name, None)).ok_or(Error::NeedsParameter {
+            return given.map(|name| (name, None)).ok_or(Error::NeedsSetting {
                 action: "knowing the server's domain from a MAS older than v1.3.0 (no site-config)".into(),
-                parameter: "server_name",
+                setting: Setting::ServerName,
             });
         }
         let served = reply.body.get("server_name").and_then(Value::as_str).filter(|_| reply.is_success());
@@ -627,7 +627,7 @@ impl Backend for Mas {
         self.passwords_off().map(str::to_string)
     }
 
-    fn missing_for(&self, _operation: Operation) -> Option<&'static str> {
+    fn missing_for(&self, _operation: Operation) -> Option<Setting> {
         None
     }
 

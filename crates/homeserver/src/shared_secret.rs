@@ -10,7 +10,7 @@ use sha1::Sha1;
 use crate::backend::NewAccount;
 use crate::client::{access_token, log_out};
 use crate::http::{Http, Request};
-use crate::{Error, Secret, UserId};
+use crate::{Error, Secret, Setting, UserId};
 
 const PATH: &str = "/_synapse/admin/v1/register";
 
@@ -48,7 +48,7 @@ pub(crate) async fn register(
 ) -> Result<(), Error> {
     let action = format!("registering {user}");
     let secret = secret
-        .ok_or_else(|| Error::NeedsParameter { action: action.clone(), parameter: "registration_shared_secret" })?;
+        .ok_or_else(|| Error::NeedsSetting { action: action.clone(), setting: Setting::RegistrationSharedSecret })?;
     let deadline = Instant::now() + http.wait_timeout();
     // Set once an attempt may have reached the server without its answer reaching us.
     let mut maybe_created = false;

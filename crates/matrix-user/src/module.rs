@@ -113,8 +113,16 @@ pub enum Failure {
     Param(ParamError),
     /// The one username is not one the homeserver would register: nothing was written.
     Username(UsernameError),
+    /// The run could not start (the async runtime, the HTTP client): nothing was sent.
+    Start(String),
     /// Reaching the homeserver, looking the user up or changing it failed.
-    Run(String),
+    Run(reconcile::Error),
+}
+
+impl Failure {
+    pub fn homeserver(e: homeserver::Error) -> Failure {
+        Failure::Run(e.into())
+    }
 }
 
 impl std::fmt::Display for Failure {
@@ -122,7 +130,8 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Param(e) => e.fmt(f),
             Failure::Username(e) => e.fmt(f),
-            Failure::Run(msg) => f.write_str(msg),
+            Failure::Start(msg) => f.write_str(msg),
+            Failure::Run(e) => e.fmt(f),
         }
     }
 }
@@ -271,7 +280,7 @@ fn reconcile_params(
     let request = Request::take(&mut params, redactor)?;
     params.finish()?;
     crate::block_on(async {
-        let mut backend = settings.connect().await.map_err(Failure::Run)?;
+        let mut backend = settings.connect().await?;
         if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
             mas.on_progress(progress);
         }
@@ -287,7 +296,7 @@ fn reconcile_params(
         }
         result
     })
-    .map_err(Failure::Run)?
+    .map_err(Failure::Start)?
 }
 
 async fn ensure_one<B: Backend>(
@@ -310,7 +319,7 @@ async fn ensure_one<B: Backend>(
             let run = UserRun { username: Some(user.username.clone()), outcome: Err(e.to_string()), done };
             return Ok((result, vec![run]));
         }
-        Err(e) => return Err(Failure::Run(e.to_string())),
+        Err(e) => return Err(Failure::Run(e)),
     };
     let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
     for (key, value) in outcome_fields(&outcome) {

@@ -7,6 +7,8 @@
 //! layers (`config`), and the drift checks (tests at the end of this file) that keep the
 //! module's documentation, the role's argument specs and `docs/cli.md` in step with it.
 
+use homeserver::Setting;
+
 /// What a parameter holds, as the module's documentation types it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -313,6 +315,24 @@ pub fn flag_of(name: &str) -> Option<String> {
         .or_else(|| (name == "username").then(|| "USERNAME".to_string()))
 }
 
+/// The parameter that gives a setting the homeserver crate asks for (`backend: mas` is none).
+pub fn of_setting(setting: Setting) -> Option<&'static str> {
+    Some(match setting {
+        Setting::HomeserverUrl => "homeserver_url",
+        Setting::ServerName => "server_name",
+        Setting::RegistrationSharedSecret => "registration_shared_secret",
+        Setting::AdminAccessToken => "admin_access_token",
+        Setting::DendriteDatabase => "dendrite_database",
+        Setting::MasUrl => "mas_url",
+        Setting::ValidateCerts => "validate_certs",
+        Setting::CaPath => "ca_path",
+        Setting::WaitTimeout => "wait_timeout",
+        Setting::MasLoginWait => "mas_login_wait",
+        Setting::UpdatePassword => "update_password",
+        Setting::MasBackend => return None,
+    })
+}
+
 /// The connection settings, each with its `_file` form when it has one: whichever source gives
 /// either gives the setting.
 pub fn settings() -> impl Iterator<Item = Vec<&'static Param>> {
@@ -423,6 +443,31 @@ mod tests {
             if p.scope == Connection {
                 assert!(flag_of(p.name).is_some(), "connection setting {} has no flag", p.name);
                 assert_eq!(p.env.map(str::to_string), Some(format!("MATRIX_USER_{}", p.name.to_uppercase())));
+            }
+        }
+    }
+
+    #[test]
+    fn every_setting_the_homeserver_asks_for_is_a_parameter() {
+        use homeserver::Setting::*;
+        let all = [
+            HomeserverUrl,
+            ServerName,
+            RegistrationSharedSecret,
+            AdminAccessToken,
+            DendriteDatabase,
+            MasUrl,
+            ValidateCerts,
+            CaPath,
+            WaitTimeout,
+            MasLoginWait,
+            UpdatePassword,
+            MasBackend,
+        ];
+        for setting in all {
+            if let Some(name) = of_setting(setting) {
+                // The module's messages name it as the table does.
+                assert_eq!(get(name).name, setting.to_string());
             }
         }
     }

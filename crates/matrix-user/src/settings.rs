@@ -9,6 +9,8 @@ use homeserver::mas::{LoginPace, Mas, MasClient};
 use homeserver::synapse::Synapse;
 use homeserver::{Http, Secret, Server, Transport};
 
+use crate::module::Failure;
+
 const DEFAULT_HOMESERVER_URL: &str = "http://127.0.0.1:8008";
 const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_WAIT_TIMEOUT_SECS: f64 = 60.0;
@@ -149,8 +151,8 @@ impl Settings {
 
     /// Connects to the homeserver these settings name. Makes a request only when the server's
     /// domain has to be asked for.
-    pub async fn connect(&self) -> Result<Server, String> {
-        let http = Http::new(self.transport.clone())?;
+    pub async fn connect(&self) -> Result<Server, Failure> {
+        let http = Http::new(self.transport.clone()).map_err(Failure::Start)?;
         match self.backend {
             BackendKind::Synapse => Synapse::connect(
                 http,
@@ -160,7 +162,7 @@ impl Settings {
             )
             .await
             .map(Server::Synapse)
-            .map_err(|e| e.to_string()),
+            .map_err(Failure::homeserver),
             BackendKind::Dendrite => Dendrite::connect(
                 http,
                 self.server_name.clone(),
@@ -170,10 +172,10 @@ impl Settings {
             )
             .await
             .map(|dendrite| Server::Dendrite(Box::new(dendrite)))
-            .map_err(|e| e.to_string()),
+            .map_err(Failure::homeserver),
             BackendKind::Mas => {
                 let Some(client) = &self.mas_client else {
-                    return Err("backend mas needs the MAS client".to_string());
+                    return Err(Failure::Start("backend mas needs the MAS client".to_string()));
                 };
                 Mas::connect(
                     http,
@@ -184,7 +186,7 @@ impl Settings {
                 )
                 .await
                 .map(|mas| Server::Mas(Box::new(mas)))
-                .map_err(|e| e.to_string())
+                .map_err(Failure::homeserver)
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Observe, plan, apply: one account through a backend.
 
-use homeserver::{Backend, Lookup, NewAccount, Operation, UserId};
+use homeserver::{Backend, Lookup, NewAccount, Operation, Setting, UserId};
 
 use crate::plan::{plan, Action, Observed, Plan, PlanError, UpdatePassword, Wanted};
 
@@ -18,6 +18,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// The settings this error asks to set or check, for a front end to say where each is set.
+    pub fn settings(&self) -> Vec<Setting> {
+        match self {
+            Error::Homeserver(e) | Error::Partial { cause: e, .. } => e.settings(),
+            Error::Plan(PlanError::Needs { setting, .. }) => vec![*setting],
+            Error::Plan(PlanError::CannotPredict { .. }) => vec![Setting::AdminAccessToken],
+            Error::Plan(PlanError::Unfinished { .. }) => vec![Setting::UpdatePassword],
+            Error::Plan(_) => Vec::new(),
+        }
+    }
+
     /// What was changed before the failure, if anything.
     pub fn done(&self) -> Option<&Outcome> {
         match self {
@@ -243,11 +254,11 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
         Action::Create { admin } => backend.create(user, &new(admin)).await?,
         Action::CreateUnlessExists { admin } => match backend.create(user, &new(admin)).await {
             Err(homeserver::Error::AlreadyExists { .. }) => {
-                return Err(Error::Homeserver(homeserver::Error::NeedsParameter {
+                return Err(Error::Homeserver(homeserver::Error::NeedsSetting {
                     action: format!(
                         "{user} exists, but the password does not log in; checking or changing its password or admin flag"
                     ),
-                    parameter: "admin_access_token",
+                    setting: Setting::AdminAccessToken,
                 }))
             }
             other => other?,
