@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use ansible_module::{ParamError, Params, Redactor};
 use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use reconcile::{Outcome, Totals};
-use serde_json::Value;
 
 use crate::config::{self, Layers, Source};
 use crate::module::{self, Execution, Failure};
@@ -251,6 +250,12 @@ const PASSWORD_WARNING: &str = "--insecure-password puts the password on the com
      users can read it (ps, /proc) and where shell history keeps it; use --password-file, --password-stdin or \
      MATRIX_USER_PASSWORD instead";
 
+/// The command line as clap sees it: what parsing, `--help`, the completion scripts and the
+/// manual pages are all made from.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
 /// Runs the command-line tool on `args` (without the program name).
 pub fn main(args: Vec<OsString>) -> ExitCode {
     let mut redactor = Redactor::new();
@@ -270,7 +275,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 
     if let [only] = args.as_slice() {
         let path = Path::new(only);
-        let command = Cli::command();
+        let command = command();
         let is_command = command.get_subcommands().any(|c| c.get_name() == only.to_string_lossy());
         if !is_command && path.is_file() {
             let mut msg = format!(
@@ -325,16 +330,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             eprintln!("{text}");
         }) as module::ProgressSink
     });
-    let mut execution = module::execute_with_progress(
+    let execution = module::execute_with_progress(
         Params::new(layers.params.clone()),
         cli.output.check,
         cli.output.diff,
         &mut redactor,
         progress,
     );
-    for warning in &warnings {
-        execution.result.warn(warning.clone());
-    }
     out.report(&execution, &layers, &warnings, cli.output.diff, &redactor)
 }
 
@@ -478,7 +480,7 @@ impl Output {
 
     /// Prints the run's result and gives the exit code: 0 done (changed or not), 1 failed,
     /// 2 refused input (nothing was sent or changed).
-    /// `printed`: warnings already printed.
+    /// `printed`: the tool's own warnings, already printed (with `--json`, part of the result).
     fn report(
         &self,
         execution: &Execution,
@@ -497,22 +499,20 @@ impl Output {
             None => (0, None),
         };
         if self.json {
-            let mut value = execution.result.to_value(redactor);
-            if let (Some(msg), true) = (&failure_msg, code == USAGE_ERROR) {
-                let mut msg = msg.clone();
-                redactor.redact_str(&mut msg);
-                value["msg"] = Value::String(msg);
+            let mut result = execution.result.clone();
+            for warning in printed {
+                result.warn(warning.clone());
             }
-            println!("{value}");
+            // A refused input is named as the user gave it (flag, variable or file).
+            if let (Some(msg), true) = (&failure_msg, code == USAGE_ERROR) {
+                result.set("msg", msg.clone());
+            }
+            println!("{}", result.to_json(redactor));
             return ExitCode::from(code);
         }
 
-        let result = execution.result.to_value(redactor);
-        for warning in result.get("warnings").and_then(Value::as_array).into_iter().flatten() {
-            let warning = warning.as_str().unwrap_or_default();
-            if !printed.iter().any(|p| p == warning) {
-                self.note(&format!("warning: {warning}"), redactor);
-            }
+        for warning in &execution.warnings {
+            self.note(&format!("warning: {warning}"), redactor);
         }
         if let Some(msg) = failure_msg {
             self.error(&msg, redactor);
@@ -626,7 +626,7 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     /// The completion scripts in `completions/` are generated from this command line, here
@@ -640,7 +640,7 @@ mod tests {
             [(Shell::Bash, "matrix-user.bash"), (Shell::Zsh, "_matrix-user"), (Shell::Fish, "matrix-user.fish")]
         {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "matrix-user", &mut script);
+            clap_complete::generate(shell, &mut command(), "matrix-user", &mut script);
             let path = dir.join(file);
             if update {
                 std::fs::create_dir_all(&dir).unwrap();
@@ -659,7 +659,7 @@ mod tests {
     /// command line (as `--help` shows it) by a test, like the completion scripts. No version in
     /// them: the workspace's `Cargo.toml` is the one place that holds it.
     fn manual_pages() -> Vec<(String, Vec<u8>)> {
-        let mut cli = Cli::command().disable_help_subcommand(true);
+        let mut cli = command().disable_help_subcommand(true);
         cli.build();
         let mut pages = vec![("matrix-user.1".to_string(), manual_page(&cli))];
         for sub in cli.get_subcommands() {

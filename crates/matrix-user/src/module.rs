@@ -16,9 +16,6 @@ use serde_json::{json, Map, Value};
 use crate::params;
 use crate::settings::Settings;
 
-/// Parallel requests for a list of users when `concurrency` is not set: Synapse registers
-/// fastest at 2-4 concurrent requests; more adds nothing.
-const DEFAULT_CONCURRENCY: u64 = 4;
 /// The most parallel requests: more only makes a homeserver refuse or slow down.
 const CONCURRENCY_MAX: u64 = 64;
 
@@ -60,7 +57,7 @@ impl UserParams {
         }
         let admin = params.take_bool("admin")?;
         let update_password = take_update_password(params)?.unwrap_or(default_update);
-        params.take_choice("state", &["present"])?;
+        params.take_choice("state", params::get("state").choices())?;
         let displayname = params.take_str("displayname")?;
         let email = params.take_str("email")?.filter(|s| !s.is_empty());
         if email.as_deref().is_some_and(|e| {
@@ -142,12 +139,38 @@ impl From<ParamError> for Failure {
     }
 }
 
+/// Why one user of a run failed; the others go on.
+#[derive(Debug, Clone)]
+pub enum UserFailure {
+    /// An item of `users` was refused.
+    Param(ParamError),
+    /// Its username is not one the homeserver would register.
+    Username(UsernameError),
+    /// The same user is listed twice.
+    Duplicate { user_id: UserId, first: usize },
+    /// Looking the user up or changing it failed.
+    Run(reconcile::Error),
+}
+
+impl std::fmt::Display for UserFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserFailure::Param(e) => e.fmt(f),
+            UserFailure::Username(e) => e.fmt(f),
+            UserFailure::Duplicate { user_id, first } => {
+                write!(f, "{user_id} is listed more than once (also as users[{first}])")
+            }
+            UserFailure::Run(e) => e.fmt(f),
+        }
+    }
+}
+
 /// One user's part of a run: what happened, or why it failed (the message names the user).
 #[derive(Debug, Clone)]
 pub struct UserRun {
     /// The username as given.
     pub username: Option<String>,
-    pub outcome: Result<Outcome, String>,
+    pub outcome: Result<Outcome, UserFailure>,
     /// For a failure after a change (a creation whose password was refused): what was done.
     pub done: Option<Outcome>,
 }
@@ -165,12 +188,14 @@ pub struct Execution {
     pub users: Vec<UserRun>,
     /// How many users ended each way.
     pub totals: Totals,
+    /// The run's warnings (also in `result`).
+    pub warnings: Vec<String>,
     /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
     pub failure: Option<Failure>,
 }
 
 fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
-    Ok(params.take_choice("update_password", &["on_create", "always"])?.map(|choice| match choice {
+    Ok(params.take_choice("update_password", params::get("update_password").choices())?.map(|choice| match choice {
         "always" => UpdatePassword::Always,
         _ => UpdatePassword::OnCreate,
     }))
@@ -181,7 +206,7 @@ enum Request {
     One(UserParams),
     /// Each item parsed on its own, a bad item failing alone; with the username as given.
     Many {
-        users: Vec<(Option<String>, Result<UserParams, String>)>,
+        users: Vec<(Option<String>, Result<UserParams, ParamError>)>,
         concurrency: usize,
     },
 }
@@ -204,13 +229,13 @@ impl Request {
             .into_iter()
             .map(|mut item| {
                 let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
-                let user = UserParams::take(&mut item, redactor, default_update)
-                    .and_then(|user| item.finish().map(|()| user))
-                    .map_err(|e| e.to_string());
+                let user =
+                    UserParams::take(&mut item, redactor, default_update).and_then(|user| item.finish().map(|()| user));
                 (username, user)
             })
             .collect();
-        let concurrency = concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        // Unset: the table's default (Synapse registers fastest at 2-4 concurrent requests).
+        let concurrency = concurrency.unwrap_or(params::get("concurrency").default_number() as u64);
         if concurrency > CONCURRENCY_MAX {
             return Err(params.invalid("concurrency", format!("must be at most {CONCURRENCY_MAX}")));
         }
@@ -256,15 +281,15 @@ pub fn execute_with_progress(
             Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
         };
     let totals = totals_of(&users);
-    for warning in warnings {
-        result.warn(warning);
+    for warning in &warnings {
+        result.warn(warning.clone());
     }
     // Tokens the backends obtained on the way, and forms derived from secrets.
     for secret in homeserver::Secret::all_obtained() {
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, totals, failure }
+    Execution { result, users, totals, warnings, failure }
 }
 
 fn reconcile_params(
@@ -316,7 +341,7 @@ async fn ensure_one<B: Backend>(
             for (key, value) in done.iter().flat_map(outcome_fields) {
                 result.set(key, value);
             }
-            let run = UserRun { username: Some(user.username.clone()), outcome: Err(e.to_string()), done };
+            let run = UserRun { username: Some(user.username.clone()), outcome: Err(UserFailure::Run(e)), done };
             return Ok((result, vec![run]));
         }
         Err(e) => return Err(Failure::Run(e)),
@@ -334,21 +359,21 @@ async fn ensure_one<B: Backend>(
 
 async fn ensure_list<B: Backend>(
     backend: &B,
-    users: &[(Option<String>, Result<UserParams, String>)],
+    users: &[(Option<String>, Result<UserParams, ParamError>)],
     concurrency: usize,
     check_mode: bool,
     diff: bool,
 ) -> (ModuleResult, Vec<UserRun>) {
     // Each entry: the item's own result, or the index of its reconcile item.
-    let mut entries: Vec<Result<usize, String>> = Vec::with_capacity(users.len());
+    let mut entries: Vec<Result<usize, UserFailure>> = Vec::with_capacity(users.len());
     let mut items = Vec::new();
     let mut seen: HashMap<UserId, usize> = HashMap::new();
     for (index, (_, user)) in users.iter().enumerate() {
         let field = format!("users[{index}].username");
-        let entry = user.as_ref().map_err(Clone::clone).and_then(|user| {
-            let user_id = user.user_id(backend, &field).map_err(|e| e.to_string())?;
+        let entry = user.as_ref().map_err(|e| UserFailure::Param(e.clone())).and_then(|user| {
+            let user_id = user.user_id(backend, &field).map_err(UserFailure::Username)?;
             if let Some(first) = seen.insert(user_id.clone(), index) {
-                return Err(format!("{user_id} is listed more than once (also as users[{first}])"));
+                return Err(UserFailure::Duplicate { user_id, first });
             }
             items.push(Item { user: user_id, wanted: user.wanted() });
             Ok(items.len() - 1)
@@ -365,7 +390,7 @@ async fn ensure_list<B: Backend>(
         let mut fields = Map::new();
         fields.insert("username".into(), json!(users[index].0));
         let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
-        let outcome = entry.and_then(|i| outcomes[i].as_ref().map_err(|e| e.to_string()));
+        let outcome = entry.and_then(|i| outcomes[i].as_ref().map_err(|e| UserFailure::Run(e.clone())));
         runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned(), done: done.cloned() });
         match outcome {
             Ok(outcome) => {
@@ -383,7 +408,7 @@ async fn ensure_list<B: Backend>(
             Err(msg) => {
                 failures.push(format!("users[{index}]: {msg}"));
                 fields.insert("failed".into(), true.into());
-                fields.insert("msg".into(), msg.into());
+                fields.insert("msg".into(), msg.to_string().into());
                 if let Some(done) = done {
                     fields.insert("changed".into(), true.into());
                     fields.extend(outcome_fields(done).map(|(k, v)| (k.to_string(), v)));

@@ -123,6 +123,29 @@ impl Param {
         Param { holds: Some(secret), ..self }
     }
 
+    /// The words a choice takes (none for other kinds).
+    pub fn choices(&self) -> &'static [&'static str] {
+        match self.kind {
+            Kind::Choice(choices) => choices,
+            _ => &[],
+        }
+    }
+
+    /// The default as text (`http://127.0.0.1:8008`, `on_create`).
+    pub fn default_str(&self) -> &'static str {
+        self.default.unwrap_or_else(|| panic!("`{}` has no default", self.name))
+    }
+
+    /// The default as a number (seconds, a count).
+    pub fn default_number(&self) -> f64 {
+        self.default_str().parse().unwrap_or_else(|_| panic!("the default of `{}` is not a number", self.name))
+    }
+
+    /// The default as a boolean.
+    pub fn default_bool(&self) -> bool {
+        self.default_str() == "true"
+    }
+
     /// `--homeserver-url`, when it has a flag.
     pub fn flag_name(&self) -> Option<String> {
         self.flag.map(|flag| format!("--{}", flag.long))
@@ -443,6 +466,24 @@ mod tests {
             if p.scope == Connection {
                 assert!(flag_of(p.name).is_some(), "connection setting {} has no flag", p.name);
                 assert_eq!(p.env.map(str::to_string), Some(format!("MATRIX_USER_{}", p.name.to_uppercase())));
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_are_those_the_code_uses() {
+        let pace = homeserver::mas::LoginPace::default();
+        assert_eq!(get("mas_login_interval").default_number(), pace.interval.as_secs_f64());
+        assert_eq!(get("mas_login_wait").default_number(), pace.max_wait.as_secs_f64());
+        for p in PARAMS {
+            if let (Kind::Choice(choices), Some(default)) = (p.kind, p.default) {
+                assert!(choices.contains(&default), "{}", p.name);
+            }
+            if p.kind == Kind::Bool && p.default.is_some() {
+                assert!(["true", "false"].contains(&p.default_str()), "{}", p.name);
+            }
+            if matches!(p.kind, Kind::Float | Kind::Int) && p.default.is_some() {
+                p.default_number();
             }
         }
     }
