@@ -424,19 +424,32 @@ mod tests {
         let python = repo().join("plugins/modules/matrix_user.py");
         let sidecar = repo().join("roles/matrix_user/library/matrix_user.yml");
         let (name, documentation) = if let Ok(text) = std::fs::read_to_string(&python) {
-            let start = text.find("DOCUMENTATION").expect("DOCUMENTATION in the module");
-            let body = &text[start..];
-            let open = body.find("'''").or_else(|| body.find("\"\"\"")).expect("a quoted DOCUMENTATION");
-            let quote = &body[open..open + 3];
-            let rest = &body[open + 3..];
-            let close = rest.find(quote).expect("DOCUMENTATION closed");
-            ("plugins/modules/matrix_user.py", yaml(rest[..close].trim_start_matches('\n')))
+            ("plugins/modules/matrix_user.py", python_documentation(&text))
         } else {
             let text = std::fs::read_to_string(&sidecar).expect("the module's documentation");
             ("roles/matrix_user/library/matrix_user.yml", yaml(&text)["DOCUMENTATION"].clone())
         };
         let options = documentation["options"].as_object().cloned().expect("options");
         (name.to_string(), options)
+    }
+
+    /// The YAML of a Python module's `DOCUMENTATION = r"""..."""` (or `'''`), parsed.
+    fn python_documentation(text: &str) -> Value {
+        let start = text.find("DOCUMENTATION").expect("DOCUMENTATION in the module");
+        let body = &text[start..];
+        let open = [body.find("'''"), body.find("\"\"\"")].into_iter().flatten().min().expect("a quoted DOCUMENTATION");
+        let quote = &body[open..open + 3];
+        let rest = &body[open + 3..];
+        let close = rest.find(quote).expect("DOCUMENTATION closed");
+        yaml(&rest[..close])
+    }
+
+    #[test]
+    fn documentation_is_read_from_a_python_module() {
+        let module = "#!/usr/bin/python\n# a comment\nDOCUMENTATION = r\"\"\"\nmodule: matrix_user\noptions:\n  timeout:\n    description: [\"It's ''' here\"]\n    type: float\n    default: 30\n\"\"\"\n\nEXAMPLES = r'''\n- x: 1\n'''\n";
+        let doc = python_documentation(module);
+        assert_eq!(doc["options"]["timeout"]["type"], "float");
+        assert_eq!(doc["options"]["timeout"]["default"], 30);
     }
 
     fn default_value(param: &Param) -> Value {
