@@ -275,12 +275,17 @@ pub fn execute_with_progress(
 ) -> Execution {
     let invocation = masked(params.as_map());
     let mut warnings = Vec::new();
-    let (mut result, users, failure) =
-        match reconcile_params(params, check_mode, diff, redactor, &mut warnings, progress) {
-            Ok((result, users)) => (result, users, None),
-            Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
-        };
+    let (shape, users, failure) = match reconcile_params(params, check_mode, redactor, &mut warnings, progress) {
+        Ok((shape, users)) => (Some(shape), users, None),
+        Err(failure) => (None, Vec::new(), Some(failure)),
+    };
     let totals = totals_of(&users);
+    // The Ansible result, from the typed outcome alone.
+    let mut result = match (&failure, shape, users.first()) {
+        (None, Some(Shape::One), Some(run)) => one_result(run, diff),
+        (None, Some(Shape::Many), _) => list_result(&users, &totals, diff),
+        _ => ModuleResult::failed(failure.as_ref().map(ToString::to_string).unwrap_or_default()),
+    };
     for warning in &warnings {
         result.warn(warning.clone());
     }
@@ -292,14 +297,20 @@ pub fn execute_with_progress(
     Execution { result, users, totals, warnings, failure }
 }
 
+/// Whether the task asked for one user or a list: the result's shape.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    One,
+    Many,
+}
+
 fn reconcile_params(
     mut params: Params,
     check_mode: bool,
-    diff: bool,
     redactor: &mut Redactor,
     warnings: &mut Vec<String>,
     progress: Option<ProgressSink>,
-) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
+) -> Result<(Shape, Vec<UserRun>), Failure> {
     let settings = Settings::take(&mut params, redactor)?;
     warnings.extend(settings.warnings());
     let request = Request::take(&mut params, redactor)?;
@@ -310,9 +321,9 @@ fn reconcile_params(
             mas.on_progress(progress);
         }
         let result = match request {
-            Request::One(user) => ensure_one(&backend, &user, check_mode, diff).await,
+            Request::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs)),
             Request::Many { users, concurrency } => {
-                Ok(ensure_list(&backend, &users, concurrency, check_mode, diff).await)
+                Ok((Shape::Many, ensure_list(&backend, &users, concurrency, check_mode).await))
             }
         };
         // Whatever happened: what the run opened on the server (MAS's admin session) is ended.
@@ -324,37 +335,18 @@ fn reconcile_params(
     .map_err(Failure::Start)?
 }
 
-async fn ensure_one<B: Backend>(
-    backend: &B,
-    user: &UserParams,
-    check_mode: bool,
-    diff: bool,
-) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
+async fn ensure_one<B: Backend>(backend: &B, user: &UserParams, check_mode: bool) -> Result<Vec<UserRun>, Failure> {
     let user_id = user.user_id(backend, "username").map_err(Failure::Username)?;
-    let outcome = match reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await {
-        Ok(outcome) => outcome,
+    let run = match reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await {
+        Ok(outcome) => UserRun { username: Some(user.username.clone()), outcome: Ok(outcome), done: None },
         // Changed, then failed (a creation whose password MAS refused): failed, and changed.
         Err(e) if e.done().is_some() => {
             let done = e.done().cloned();
-            let mut result = ModuleResult::failed(e.to_string());
-            result.set("changed", true);
-            for (key, value) in done.iter().flat_map(outcome_fields) {
-                result.set(key, value);
-            }
-            let run = UserRun { username: Some(user.username.clone()), outcome: Err(UserFailure::Run(e)), done };
-            return Ok((result, vec![run]));
+            UserRun { username: Some(user.username.clone()), outcome: Err(UserFailure::Run(e)), done }
         }
         Err(e) => return Err(Failure::Run(e)),
     };
-    let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
-    for (key, value) in outcome_fields(&outcome) {
-        result.set(key, value);
-    }
-    if diff {
-        let (before, after) = outcome.plan.diff();
-        result.set_diff(before, after);
-    }
-    Ok((result, vec![UserRun { username: Some(user.username.clone()), outcome: Ok(outcome), done: None }]))
+    Ok(vec![run])
 }
 
 async fn ensure_list<B: Backend>(
@@ -362,8 +354,7 @@ async fn ensure_list<B: Backend>(
     users: &[(Option<String>, Result<UserParams, ParamError>)],
     concurrency: usize,
     check_mode: bool,
-    diff: bool,
-) -> (ModuleResult, Vec<UserRun>) {
+) -> Vec<UserRun> {
     // Each entry: the item's own result, or the index of its reconcile item.
     let mut entries: Vec<Result<usize, UserFailure>> = Vec::with_capacity(users.len());
     let mut items = Vec::new();
@@ -381,18 +372,49 @@ async fn ensure_list<B: Backend>(
         entries.push(entry);
     }
     let outcomes = reconcile::ensure_many(backend, &items, concurrency, check_mode).await;
+    entries
+        .into_iter()
+        .zip(users)
+        .map(|(entry, (username, _))| {
+            let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
+            let outcome = entry.and_then(|i| outcomes[i].clone().map_err(UserFailure::Run));
+            UserRun { username: username.clone(), outcome, done: done.cloned() }
+        })
+        .collect()
+}
 
-    let mut results = Vec::with_capacity(users.len());
-    let mut runs = Vec::with_capacity(users.len());
+/// The module's result for one user.
+fn one_result(run: &UserRun, diff: bool) -> ModuleResult {
+    let mut result = match &run.outcome {
+        Ok(outcome) => {
+            let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
+            if diff {
+                let (before, after) = outcome.plan.diff();
+                result.set_diff(before, after);
+            }
+            result
+        }
+        Err(e) => ModuleResult::failed(e.to_string()),
+    };
+    if run.outcome.is_err() && run.done.is_some() {
+        result.set("changed", true);
+    }
+    for (key, value) in run.outcome.as_ref().ok().or(run.done.as_ref()).into_iter().flat_map(outcome_fields) {
+        result.set(key, value);
+    }
+    result
+}
+
+/// The module's result for a list: one entry per user, the totals, and a message naming the
+/// first failures.
+fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
+    let mut results = Vec::with_capacity(runs.len());
     let mut failures = Vec::new();
     let mut diffs = Vec::new();
-    for (index, entry) in entries.into_iter().enumerate() {
+    for (index, run) in runs.iter().enumerate() {
         let mut fields = Map::new();
-        fields.insert("username".into(), json!(users[index].0));
-        let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
-        let outcome = entry.and_then(|i| outcomes[i].as_ref().map_err(|e| UserFailure::Run(e.clone())));
-        runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned(), done: done.cloned() });
-        match outcome {
+        fields.insert("username".into(), json!(run.username));
+        match &run.outcome {
             Ok(outcome) => {
                 fields.insert("changed".into(), outcome.changed().into());
                 fields.insert("msg".into(), outcome.message().into());
@@ -409,7 +431,7 @@ async fn ensure_list<B: Backend>(
                 failures.push(format!("users[{index}]: {msg}"));
                 fields.insert("failed".into(), true.into());
                 fields.insert("msg".into(), msg.to_string().into());
-                if let Some(done) = done {
+                if let Some(done) = &run.done {
                     fields.insert("changed".into(), true.into());
                     fields.extend(outcome_fields(done).map(|(k, v)| (k.to_string(), v)));
                 }
@@ -418,12 +440,11 @@ async fn ensure_list<B: Backend>(
         results.push(Value::Object(fields));
     }
 
-    let totals = totals_of(&runs);
     let changed = results.iter().any(|r| r.get("changed") == Some(&Value::Bool(true)));
     let mut result = if failures.is_empty() {
         ModuleResult::ok(changed, totals.summary(false))
     } else {
-        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), users.len(), totals.summary(false));
+        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), runs.len(), totals.summary(false));
         msg.push_str(&failures.iter().take(FAILURES_IN_MSG).cloned().collect::<Vec<_>>().join("; "));
         if failures.len() > FAILURES_IN_MSG {
             msg.push_str(&format!("; and {} more (see `users`)", failures.len() - FAILURES_IN_MSG));
@@ -446,7 +467,7 @@ async fn ensure_list<B: Backend>(
     if diff {
         result.set("diff", diffs);
     }
-    (result, runs)
+    result
 }
 
 /// How many users ended each way: the one count the module's `totals` and `msg` and the
