@@ -59,7 +59,7 @@ async fn whoami_domain(http: &Http, token: &Secret) -> Result<String, Error> {
         .and_then(Value::as_str)
         .and_then(|id| id.split_once(':'))
         .map(|(_, domain)| domain.to_string())
-        .ok_or_else(|| reply.refused(action, Some("unexpected answer; set server_name")))
+        .ok_or_else(|| reply.refused(action, Some("unexpected answer; set server_name")).about(&[Setting::ServerName]))
 }
 
 /// Logs in with a password, asks `admin_probe` (an admin-only GET) whether the account is an

@@ -22,12 +22,25 @@ pub enum Error {
     Tls { url: String, cause: String, hint: &'static str },
 
     #[error("{action}: HTTP {status}{}: {message}{}", errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
-    Refused { action: String, status: u16, errcode: Option<String>, message: String, hint: Option<String> },
+    Refused {
+        action: String,
+        status: u16,
+        errcode: Option<String>,
+        message: String,
+        hint: Option<String>,
+        /// The settings the hint asks to check or set.
+        about: &'static [Setting],
+    },
 
     /// An answer this tool cannot use safely: too large, a listing that never ends, a discovery
     /// document pointing somewhere odd. Its content is described, never quoted.
     #[error("{action}: {problem}")]
-    BadAnswer { action: String, problem: String },
+    BadAnswer {
+        action: String,
+        problem: String,
+        /// The settings the problem asks to check.
+        about: &'static [Setting],
+    },
 
     #[error("{action}: {message} (check dendrite_database)")]
     Database { action: String, message: String },
@@ -63,7 +76,7 @@ pub enum Error {
 
 impl Error {
     /// The settings this error asks to set or check, for a front end to say where each is set.
-    /// Servers' own refusals are not parsed for them.
+    /// Servers' own words are not searched for them.
     pub fn settings(&self) -> Vec<Setting> {
         use Setting::*;
         match self {
@@ -76,11 +89,16 @@ impl Error {
             Error::WrongServerName { .. } => vec![ServerName, MasUrl],
             Error::LoginRateLimited { .. } => vec![MasLoginWait, UpdatePassword],
             Error::NeedsSetting { setting, .. } => vec![*setting],
-            Error::TimedOut { .. }
-            | Error::Interrupted { .. }
-            | Error::Refused { .. }
-            | Error::BadAnswer { .. }
-            | Error::AlreadyExists { .. } => Vec::new(),
+            Error::Refused { about, .. } | Error::BadAnswer { about, .. } => about.to_vec(),
+            Error::TimedOut { .. } | Error::Interrupted { .. } | Error::AlreadyExists { .. } => Vec::new(),
         }
+    }
+
+    /// This refusal or answer, with the settings its hint names.
+    pub fn about(mut self, settings: &'static [Setting]) -> Error {
+        if let Error::Refused { about, .. } | Error::BadAnswer { about, .. } = &mut self {
+            *about = settings;
+        }
+        self
     }
 }

@@ -82,6 +82,7 @@ impl Reply {
             errcode: self.errcode().map(str::to_string),
             message: self.message(),
             hint: hint.map(str::to_string),
+            about: &[],
         }
     }
 }
@@ -238,6 +239,7 @@ impl Http {
         let odd = || Error::BadAnswer {
             action: action.to_string(),
             problem: format!("the request path would leave {base}; nothing was sent"),
+            about: &[],
         };
         let url = reqwest::Url::parse(&format!("{base}{path}")).map_err(|_| odd())?;
         let base = reqwest::Url::parse(base).map_err(|_| odd())?;
@@ -293,6 +295,7 @@ impl Http {
                             "the answer was larger than {} KiB, more than any this tool expects",
                             BODY_MAX / 1024
                         ),
+                        about: &[],
                     })
                 }
                 // A read that took too long changed nothing: it fails now. A write may have been

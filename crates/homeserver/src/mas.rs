@@ -139,13 +139,16 @@ impl Mas {
         }
         let endpoint = reply.body.get("token_endpoint").and_then(Value::as_str).filter(|_| reply.is_success());
         let Some(endpoint) = endpoint else {
-            return Err(reply.refused(action, Some("check mas_url: it should be MAS's own base URL")));
+            return Err(reply
+                .refused(action, Some("check mas_url: it should be MAS's own base URL"))
+                .about(&[Setting::MasUrl]));
         };
         // Both receive the client secret: each must be a plain path, used on mas_url.
         let odd = |name: &'static str| {
             move |problem: String| Error::BadAnswer {
                 action: format!("{action} (its {name})"),
                 problem: format!("{problem}; check mas_url: it should be MAS's own base URL"),
+                about: &[Setting::MasUrl],
             }
         };
         let token_path = endpoint_path(endpoint).map_err(odd("token_endpoint"))?;
@@ -209,6 +212,7 @@ impl Mas {
                          choose a stronger password (a few unrelated words, or more random characters), or set \
                          skip_password_check to let MAS take it anyway"
                     )),
+                    about: &[Setting::SkipPasswordCheck],
                 }
             }
             (error, _) => error,
@@ -318,6 +322,7 @@ impl Mas {
                 errcode: None,
                 message: "MAS does not take password logins".into(),
                 hint: Some(off.to_string()),
+                about: &[],
             });
         }
         let body = json!({
@@ -412,6 +417,7 @@ impl Mas {
             errcode: None,
             message: format!("{user} does not exist in MAS"),
             hint: None,
+            about: &[],
         })
     }
 
@@ -533,6 +539,7 @@ fn not_mas(reply: &Reply, url: &str) -> Error {
         errcode: None,
         message: format!("{url} answered with {what}, not MAS's discovery document"),
         hint: Some("mas_url should be MAS's own base URL (its HTTP listener with the adminapi resource)".into()),
+        about: &[Setting::MasUrl],
     }
 }
 
@@ -588,11 +595,21 @@ fn admin_error(reply: &Reply, action: &str) -> Error {
         errcode: None,
         message: if titles.is_empty() { reply.message() } else { titles.join(": ") },
         hint: hint.map(str::to_string),
+        about: if reply.status == 400 && titles.iter().any(|t| t.contains("too weak")) {
+            &[Setting::SkipPasswordCheck]
+        } else {
+            &[]
+        },
     }
 }
 
 fn token_error(reply: &Reply, action: &str) -> Error {
     let code = reply.body.get("error").and_then(Value::as_str).unwrap_or_default();
+    let about: &'static [Setting] = match code {
+        "invalid_client" => &[Setting::MasClientId, Setting::MasClientSecret],
+        "unauthorized_client" | "invalid_scope" => &[],
+        _ => &[Setting::MasUrl, Setting::MasClientId, Setting::MasClientSecret],
+    };
     let hint = match code {
         "invalid_client" => "MAS does not know this client or its secret: check mas_client_id and mas_client_secret",
         "unauthorized_client" => "this client may not use the client_credentials grant",
@@ -607,6 +624,7 @@ fn token_error(reply: &Reply, action: &str) -> Error {
         errcode: (!code.is_empty()).then(|| code.to_string()),
         message: reply.body.get("error_description").and_then(Value::as_str).unwrap_or(code).to_string(),
         hint: Some(hint.to_string()),
+        about,
     }
 }
 

@@ -118,6 +118,7 @@ impl Backend for Synapse {
                 return Err(Error::BadAnswer {
                     action: action.to_string(),
                     problem: "the listing does not end (a page token repeats, or there are more pages than its total of users allows)".to_string(),
+                    about: &[],
                 });
             }
             pages_allowed -= 1;

@@ -14,14 +14,15 @@ pub enum Error {
     /// Part of the plan was carried out before a step failed: the account changed all the same.
     /// `done` holds what was done (a creation whose password or flag then failed counts).
     #[error("{}", partial_message(done, cause))]
-    Partial { done: Box<Outcome>, cause: homeserver::Error },
+    Partial { done: Box<Outcome>, cause: Box<homeserver::Error> },
 }
 
 impl Error {
     /// The settings this error asks to set or check, for a front end to say where each is set.
     pub fn settings(&self) -> Vec<Setting> {
         match self {
-            Error::Homeserver(e) | Error::Partial { cause: e, .. } => e.settings(),
+            Error::Homeserver(e) => e.settings(),
+            Error::Partial { cause, .. } => cause.settings(),
             Error::Plan(PlanError::Needs { setting, .. }) => vec![*setting],
             Error::Plan(PlanError::CannotPredict { .. }) => vec![Setting::AdminAccessToken],
             Error::Plan(PlanError::Unfinished { .. }) => vec![Setting::UpdatePassword],
@@ -185,7 +186,7 @@ async fn apply_all<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, 
             partial.after.admin = Some(false);
         }
         let outcome = Outcome { user_id: user.clone(), plan: partial, check_mode: false, caveats: Vec::new() };
-        return Err(Error::Partial { done: Box::new(outcome), cause });
+        return Err(Error::Partial { done: Box::new(outcome), cause: Box::new(cause) });
     }
     Ok(())
 }
