@@ -39,8 +39,7 @@ Settings are read from flags, then MATRIX_USER_* environment variables, then the
 ($XDG_CONFIG_HOME/matrix-user/config.yaml, or --config FILE). Exit status: 0 success (changed or
 not), 1 failure, 2 usage error. Full manual: docs/cli.md.";
 
-const MORE: &str = "\
-  MATRIX_USER_CONFIG
+const MORE: &str = "  MATRIX_USER_CONFIG
       the config file when --config is not given
 
 Ansible runs this same binary as the module `matrix_user`, with one argument: the JSON args file

@@ -505,6 +505,14 @@ mod tests {
     }
 
     #[test]
+    fn the_environment_help_lists_every_variable() {
+        let help = crate::cli::command().render_long_help().to_string();
+        for var in PARAMS.iter().filter_map(|p| p.env).chain(["MATRIX_USER_CONFIG"]) {
+            assert!(help.lines().any(|line| line.starts_with("  MATRIX_USER_") && line.contains(var)), "{var}");
+        }
+    }
+
+    #[test]
     fn every_setting_the_homeserver_asks_for_is_a_parameter() {
         use homeserver::Setting::*;
         let all = [
