@@ -140,6 +140,11 @@ sanity *args:
 test-ansible-range *versions: build
     @scripts/test-ansible-range "$@"
 
+# Regenerate the files made from the parameter table and clap definitions (completions/, man/), then check the hand-written docs against the table
+generate:
+    MATRIX_USER_UPDATE_COMPLETIONS=1 MATRIX_USER_UPDATE_MAN=1 cargo test --locked -p matrix-user -- completion_scripts_are_current manual_pages_are_current
+    cargo test --locked -p matrix-user -- params::
+
 # Check formatting and lints (Rust, Python, shell, Ansible, YAML), then ansible-test sanity on the collection
 lint: build
     cargo fmt --all --check

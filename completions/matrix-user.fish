@@ -31,7 +31,7 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -l backend -d 'Hom
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
-complete -c matrix-user -n "__fish_matrix_user_needs_command" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
@@ -63,7 +63,7 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l bac
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
@@ -88,7 +88,7 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l backe
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F

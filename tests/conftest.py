@@ -56,7 +56,7 @@ def files_holding(directory, secrets):
 
 
 #: Module parameters that hold secrets, also inside `users` items.
-SECRET_PARAMS = ("password", "registration_shared_secret", "admin_access_token", "mas_client_secret")
+SECRET_PARAMS = ("password", "registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database")
 
 
 def secrets_in(params):

@@ -11,9 +11,6 @@ use crate::boolean::parse_bool;
 pub struct Internal {
     pub check_mode: bool,
     pub diff: bool,
-    pub no_log: bool,
-    pub verbosity: u64,
-    pub keep_remote_files: bool,
 }
 
 /// A parsed args file.
@@ -73,13 +70,7 @@ impl Args {
             map.into_iter().partition(|(k, _)| k.starts_with("_ansible_"));
         let flag = |key: &str| internal.get(key).and_then(parse_bool).unwrap_or(false);
         Ok(Args {
-            internal: Internal {
-                check_mode: flag("_ansible_check_mode"),
-                diff: flag("_ansible_diff"),
-                no_log: flag("_ansible_no_log"),
-                verbosity: internal.get("_ansible_verbosity").and_then(Value::as_u64).unwrap_or(0),
-                keep_remote_files: flag("_ansible_keep_remote_files"),
-            },
+            internal: Internal { check_mode: flag("_ansible_check_mode"), diff: flag("_ansible_diff") },
             params: Params::new(params),
         })
     }
@@ -270,8 +261,6 @@ mod tests {
         .unwrap();
         assert!(args.internal.check_mode);
         assert!(args.internal.diff);
-        assert!(!args.internal.no_log);
-        assert_eq!(args.internal.verbosity, 3);
         assert_eq!(args.params.as_map().keys().collect::<Vec<_>>(), ["username"]);
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Error, Secret, UserId, UserIdRules};
+use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 /// What the homeserver says about a user, as far as this backend can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +76,9 @@ pub trait Backend {
         None
     }
 
-    /// The parameter this backend lacks for `operation`, if any, so that a plan that cannot be
+    /// The setting this backend lacks for `operation`, if any, so that a plan that cannot be
     /// carried out fails before anything is changed.
-    fn missing_for(&self, operation: Operation) -> Option<&'static str>;
+    fn missing_for(&self, operation: Operation) -> Option<Setting>;
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
 
@@ -129,6 +129,6 @@ pub trait Backend {
     /// Adds a verified email address to the account.
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         let _ = email;
-        Err(Error::NeedsParameter { action: format!("adding an email address to {user}"), parameter: "backend: mas" })
+        Err(Error::NeedsSetting { action: format!("adding an email address to {user}"), setting: Setting::MasBackend })
     }
 }

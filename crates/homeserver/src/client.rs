@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::backend::Login;
 use crate::http::{Http, Reply, Request};
-use crate::{Error, Secret, UserId};
+use crate::{Error, Secret, Setting, UserId};
 
 /// Everything but RFC 3986's unreserved characters is escaped, so no user ID can change a path
 /// or a query.
@@ -39,9 +39,9 @@ pub(crate) async fn server_name(http: &Http, given: Option<String>, token: Optio
     match (given, token) {
         (Some(name), _) => Ok(name),
         (None, Some(token)) => whoami_domain(http, token).await,
-        (None, None) => Err(Error::NeedsParameter {
+        (None, None) => Err(Error::NeedsSetting {
             action: "knowing the server's domain without admin_access_token".into(),
-            parameter: "server_name",
+            setting: Setting::ServerName,
         }),
     }
 }
@@ -59,7 +59,7 @@ async fn whoami_domain(http: &Http, token: &Secret) -> Result<String, Error> {
         .and_then(Value::as_str)
         .and_then(|id| id.split_once(':'))
         .map(|(_, domain)| domain.to_string())
-        .ok_or_else(|| reply.refused(action, Some("unexpected answer; set server_name")))
+        .ok_or_else(|| reply.refused(action, Some("unexpected answer; set server_name")).about(&[Setting::ServerName]))
 }
 
 /// Logs in with a password, asks `admin_probe` (an admin-only GET) whether the account is an

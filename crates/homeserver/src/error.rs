@@ -1,5 +1,7 @@
 //! What can go wrong talking to a homeserver, worded for the person who has to fix it.
 
+use crate::setting::Setting;
+
 /// A failure of one homeserver operation. Messages say what failed and what to set or fix; they
 /// never contain a secret (requests are described, never echoed).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -20,12 +22,25 @@ pub enum Error {
     Tls { url: String, cause: String, hint: &'static str },
 
     #[error("{action}: HTTP {status}{}: {message}{}", errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
-    Refused { action: String, status: u16, errcode: Option<String>, message: String, hint: Option<String> },
+    Refused {
+        action: String,
+        status: u16,
+        errcode: Option<String>,
+        message: String,
+        hint: Option<String>,
+        /// The settings the hint asks to check or set.
+        about: &'static [Setting],
+    },
 
     /// An answer this tool cannot use safely: too large, a listing that never ends, a discovery
     /// document pointing somewhere odd. Its content is described, never quoted.
     #[error("{action}: {problem}")]
-    BadAnswer { action: String, problem: String },
+    BadAnswer {
+        action: String,
+        problem: String,
+        /// The settings the problem asks to check.
+        about: &'static [Setting],
+    },
 
     #[error("{action}: {message} (check dendrite_database)")]
     Database { action: String, message: String },
@@ -55,6 +70,35 @@ pub enum Error {
     #[error("{user_id} already exists")]
     AlreadyExists { user_id: String },
 
-    #[error("{action} needs `{parameter}`")]
-    NeedsParameter { action: String, parameter: &'static str },
+    #[error("{action} needs `{setting}`")]
+    NeedsSetting { action: String, setting: Setting },
+}
+
+impl Error {
+    /// The settings this error asks to set or check, for a front end to say where each is set.
+    /// Servers' own words are not searched for them.
+    pub fn settings(&self) -> Vec<Setting> {
+        use Setting::*;
+        match self {
+            Error::Unreachable { .. } => vec![HomeserverUrl, WaitTimeout],
+            Error::RateLimited { .. } => vec![WaitTimeout],
+            Error::Tls { .. } => vec![CaPath, ValidateCerts],
+            Error::Database { .. } => vec![DendriteDatabase],
+            Error::HalfDone { .. } => vec![UpdatePassword],
+            Error::MasUnreachable { .. } => vec![MasUrl, WaitTimeout],
+            Error::WrongServerName { .. } => vec![ServerName, MasUrl],
+            Error::LoginRateLimited { .. } => vec![MasLoginWait, UpdatePassword],
+            Error::NeedsSetting { setting, .. } => vec![*setting],
+            Error::Refused { about, .. } | Error::BadAnswer { about, .. } => about.to_vec(),
+            Error::TimedOut { .. } | Error::Interrupted { .. } | Error::AlreadyExists { .. } => Vec::new(),
+        }
+    }
+
+    /// This refusal or answer, with the settings its hint names.
+    pub fn about(mut self, settings: &'static [Setting]) -> Error {
+        if let Error::Refused { about, .. } | Error::BadAnswer { about, .. } = &mut self {
+            *about = settings;
+        }
+        self
+    }
 }

@@ -98,13 +98,13 @@ proptest! {
     ) {
         let text = format!("{before}{secret}{after}");
         let not_json = Some(format!("(a text/html body of {} bytes, not JSON: not quoted)", text.len()));
-        let message = Reply { status: 502, body: serde_json::Value::Null, not_json }.message();
+        let message = Reply { status: 502, body: serde_json::Value::Null, not_json, retry_after: None }.message();
         prop_assert!(!message.contains(&secret), "{message}");
         let echo = serde_json::json!({"username": "john", "password": secret, "detail": text});
-        let message = Reply { status: 400, body: echo, not_json: None }.message();
+        let message = Reply { status: 400, body: echo, not_json: None, retry_after: None }.message();
         prop_assert!(!message.contains(&secret), "{message}");
         let error = serde_json::json!({"errcode": "M_UNKNOWN", "error": text});
-        let message = Reply { status: 400, body: error, not_json: None }.message();
+        let message = Reply { status: 400, body: error, not_json: None, retry_after: None }.message();
         prop_assert!(message == text || !message.contains(&secret), "{message}");
     }
 }

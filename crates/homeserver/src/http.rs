@@ -36,6 +36,8 @@ pub struct Reply {
     pub body: Value,
     /// What the body was when it was not JSON: its content type and length, never its text.
     pub not_json: Option<String>,
+    /// The wait a `Retry-After` header asked for (in whole seconds), if any.
+    pub retry_after: Option<Duration>,
 }
 
 /// The longest error message of a server that is quoted. A longer one is not cut (a cut could
@@ -80,6 +82,7 @@ impl Reply {
             errcode: self.errcode().map(str::to_string),
             message: self.message(),
             hint: hint.map(str::to_string),
+            about: &[],
         }
     }
 }
@@ -236,6 +239,7 @@ impl Http {
         let odd = || Error::BadAnswer {
             action: action.to_string(),
             problem: format!("the request path would leave {base}; nothing was sent"),
+            about: &[],
         };
         let url = reqwest::Url::parse(&format!("{base}{path}")).map_err(|_| odd())?;
         let base = reqwest::Url::parse(base).map_err(|_| odd())?;
@@ -258,7 +262,7 @@ impl Http {
             let retry_after = match self.send_once(&url, &request).await {
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS.as_u16() && request.retry_rate_limited => {
                     // The server did not act on it, so even a non-idempotent request may go again.
-                    let wait = Duration::from_millis(retry_after_ms(&reply).unwrap_or(1000));
+                    let wait = retry_after(&reply).unwrap_or(Duration::from_millis(1000));
                     if !fits(wait) {
                         return Err(Error::RateLimited {
                             action: request.action,
@@ -291,6 +295,7 @@ impl Http {
                             "the answer was larger than {} KiB, more than any this tool expects",
                             BODY_MAX / 1024
                         ),
+                        about: &[],
                     })
                 }
                 // A read that took too long changed nothing: it fails now. A write may have been
@@ -360,7 +365,8 @@ impl Http {
         let mut response = builder.send().await?;
         let status = response.status().as_u16();
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let header_wait = header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after =
+            header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
         let location = header(reqwest::header::LOCATION);
         let content_type = header(reqwest::header::CONTENT_TYPE);
         if response.content_length().is_some_and(|length| length > BODY_MAX as u64) {
@@ -385,14 +391,6 @@ impl Http {
                 }
             }
         };
-        if let Some(secs) = header_wait {
-            if body.is_null() {
-                body = Value::Object(Default::default());
-            }
-            if let Value::Object(map) = &mut body {
-                map.entry("retry_after_ms").or_insert(secs.saturating_mul(1000).into());
-            }
-        }
         if (300..400).contains(&status) {
             // Only where it leads, not its path or query: a hostile server could put an echoed
             // secret there.
@@ -403,7 +401,7 @@ impl Http {
                 "the homeserver redirects {to}; redirects are not followed (one could carry the password or a token to another server): set the URL to where it leads"
             )});
         }
-        Ok(Reply { status, body, not_json })
+        Ok(Reply { status, body, not_json, retry_after })
     }
 }
 
@@ -434,8 +432,10 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-fn retry_after_ms(reply: &Reply) -> Option<u64> {
-    reply.body.get("retry_after_ms").and_then(Value::as_u64)
+/// How long a 429 asks to wait: Matrix's `retry_after_ms` in the body, else the `Retry-After`
+/// header's seconds.
+fn retry_after(reply: &Reply) -> Option<Duration> {
+    reply.body.get("retry_after_ms").and_then(Value::as_u64).map(Duration::from_millis).or(reply.retry_after)
 }
 
 /// The most a `ca_path` file may hold: a CA bundle is a few hundred KiB; `/dev/zero` must fail,

@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
 use crate::client::{access_token, escape, log_out};
 use crate::http::{Http, Reply, Request};
-use crate::{Error, Secret, UserId, UserIdRules};
+use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 const ADMIN_SCOPE: &str = "urn:mas:admin";
 const API: &str = "/api/admin/v1";
@@ -139,13 +139,16 @@ impl Mas {
         }
         let endpoint = reply.body.get("token_endpoint").and_then(Value::as_str).filter(|_| reply.is_success());
         let Some(endpoint) = endpoint else {
-            return Err(reply.refused(action, Some("check mas_url: it should be MAS's own base URL")));
+            return Err(reply
+                .refused(action, Some("check mas_url: it should be MAS's own base URL"))
+                .about(&[Setting::MasUrl]));
         };
         // Both receive the client secret: each must be a plain path, used on mas_url.
         let odd = |name: &'static str| {
             move |problem: String| Error::BadAnswer {
                 action: format!("{action} (its {name})"),
                 problem: format!("{problem}; check mas_url: it should be MAS's own base URL"),
+                about: &[Setting::MasUrl],
             }
         };
         let token_path = endpoint_path(endpoint).map_err(odd("token_endpoint"))?;
@@ -209,6 +212,7 @@ impl Mas {
                          choose a stronger password (a few unrelated words, or more random characters), or set \
                          skip_password_check to let MAS take it anyway"
                     )),
+                    about: &[Setting::SkipPasswordCheck],
                 }
             }
             (error, _) => error,
@@ -233,9 +237,9 @@ impl Mas {
         let path = format!("{API}/site-config");
         let reply = self.admin(|token| Request::get(path.as_str(), action).bearer(Some(token))).await?;
         if reply.status == 404 {
-            return given.map(|name| (name, None)).ok_or(Error::NeedsParameter {
+            return given.map(|name| (name, None)).ok_or(Error::NeedsSetting {
                 action: "knowing the server's domain from a MAS older than v1.3.0 (no site-config)".into(),
-                parameter: "server_name",
+                setting: Setting::ServerName,
             });
         }
         let served = reply.body.get("server_name").and_then(Value::as_str).filter(|_| reply.is_success());
@@ -318,6 +322,7 @@ impl Mas {
                 errcode: None,
                 message: "MAS does not take password logins".into(),
                 hint: Some(off.to_string()),
+                about: &[],
             });
         }
         let body = json!({
@@ -412,6 +417,7 @@ impl Mas {
             errcode: None,
             message: format!("{user} does not exist in MAS"),
             hint: None,
+            about: &[],
         })
     }
 
@@ -533,6 +539,7 @@ fn not_mas(reply: &Reply, url: &str) -> Error {
         errcode: None,
         message: format!("{url} answered with {what}, not MAS's discovery document"),
         hint: Some("mas_url should be MAS's own base URL (its HTTP listener with the adminapi resource)".into()),
+        about: &[Setting::MasUrl],
     }
 }
 
@@ -588,11 +595,21 @@ fn admin_error(reply: &Reply, action: &str) -> Error {
         errcode: None,
         message: if titles.is_empty() { reply.message() } else { titles.join(": ") },
         hint: hint.map(str::to_string),
+        about: if reply.status == 400 && titles.iter().any(|t| t.contains("too weak")) {
+            &[Setting::SkipPasswordCheck]
+        } else {
+            &[]
+        },
     }
 }
 
 fn token_error(reply: &Reply, action: &str) -> Error {
     let code = reply.body.get("error").and_then(Value::as_str).unwrap_or_default();
+    let about: &'static [Setting] = match code {
+        "invalid_client" => &[Setting::MasClientId, Setting::MasClientSecret],
+        "unauthorized_client" | "invalid_scope" => &[],
+        _ => &[Setting::MasUrl, Setting::MasClientId, Setting::MasClientSecret],
+    };
     let hint = match code {
         "invalid_client" => "MAS does not know this client or its secret: check mas_client_id and mas_client_secret",
         "unauthorized_client" => "this client may not use the client_credentials grant",
@@ -607,6 +624,7 @@ fn token_error(reply: &Reply, action: &str) -> Error {
         errcode: (!code.is_empty()).then(|| code.to_string()),
         message: reply.body.get("error_description").and_then(Value::as_str).unwrap_or(code).to_string(),
         hint: Some(hint.to_string()),
+        about,
     }
 }
 
@@ -627,7 +645,7 @@ impl Backend for Mas {
         self.passwords_off().map(str::to_string)
     }
 
-    fn missing_for(&self, _operation: Operation) -> Option<&'static str> {
+    fn missing_for(&self, _operation: Operation) -> Option<Setting> {
         None
     }
 

@@ -6,7 +6,7 @@ use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
 use crate::dendrite::Dendrite;
 use crate::mas::Mas;
 use crate::synapse::Synapse;
-use crate::{Error, Secret, UserId, UserIdRules};
+use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 /// One of the backends, so callers can choose by configuration and still call one type.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl Backend for Server {
         each!(self, b => b.passwords_refused())
     }
 
-    fn missing_for(&self, operation: Operation) -> Option<&'static str> {
+    fn missing_for(&self, operation: Operation) -> Option<Setting> {
         each!(self, b => b.missing_for(operation))
     }
 

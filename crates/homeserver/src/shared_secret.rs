@@ -10,7 +10,7 @@ use sha1::Sha1;
 use crate::backend::NewAccount;
 use crate::client::{access_token, log_out};
 use crate::http::{Http, Request};
-use crate::{Error, Secret, UserId};
+use crate::{Error, Secret, Setting, UserId};
 
 const PATH: &str = "/_synapse/admin/v1/register";
 
@@ -23,16 +23,9 @@ const NOT_ENABLED_HINT: &str = "this server offers no shared-secret registration
 const NONCE_LOST_HINT: &str = "the homeserver did not know the registration nonce it had just given, every time: is it restarting again and again, or do several servers (workers) answer at this address without sharing nonces?";
 
 /// Lowercase hex HMAC-SHA1, keyed with the shared secret, over
-/// `nonce NUL username NUL password NUL ("admin"|"notadmin") [NUL user_type]`.
+/// `nonce NUL username NUL password NUL ("admin"|"notadmin")` (no `user_type`: none is sent).
 /// `username` must be exactly the string sent in the request.
-pub fn registration_mac(
-    shared_secret: &str,
-    nonce: &str,
-    username: &str,
-    password: &str,
-    admin: bool,
-    user_type: Option<&str>,
-) -> String {
+pub fn registration_mac(shared_secret: &str, nonce: &str, username: &str, password: &str, admin: bool) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(shared_secret.as_bytes()).expect("HMAC takes keys of any length");
     let admin = if admin { "admin" } else { "notadmin" };
     for (i, part) in [nonce, username, password, admin].into_iter().enumerate() {
@@ -40,10 +33,6 @@ pub fn registration_mac(
             mac.update(b"\x00");
         }
         mac.update(part.as_bytes());
-    }
-    if let Some(user_type) = user_type.filter(|t| !t.is_empty()) {
-        mac.update(b"\x00");
-        mac.update(user_type.as_bytes());
     }
     hex::encode(mac.finalize().into_bytes())
 }
@@ -59,7 +48,7 @@ pub(crate) async fn register(
 ) -> Result<(), Error> {
     let action = format!("registering {user}");
     let secret = secret
-        .ok_or_else(|| Error::NeedsParameter { action: action.clone(), parameter: "registration_shared_secret" })?;
+        .ok_or_else(|| Error::NeedsSetting { action: action.clone(), setting: Setting::RegistrationSharedSecret })?;
     let deadline = Instant::now() + http.wait_timeout();
     // Set once an attempt may have reached the server without its answer reaching us.
     let mut maybe_created = false;
@@ -114,7 +103,7 @@ async fn register_once(
         "nonce": nonce,
         "username": username,
         "password": password,
-        "mac": registration_mac(secret.expose(), nonce, username, password, account.admin, None),
+        "mac": registration_mac(secret.expose(), nonce, username, password, account.admin),
         "admin": account.admin,
         // Synapse then opens no session; Dendrite ignores it and one is logged out after.
         "inhibit_login": true,
@@ -134,17 +123,8 @@ mod tests {
 
     #[test]
     fn matches_known_vectors() {
-        let mac = |admin, user_type| registration_mac("dendritetest", NONCE, "alice", "wonderland", admin, user_type);
-        assert_eq!(mac(false, None), "f1ba8d37123866fd659b40de4bad9b0f8965c565");
-        assert_eq!(mac(true, None), "24dca3bba410e43fe64b9b5c28306693bf3baa9f");
-        assert_eq!(mac(false, Some("bot")), "d51e4d0e8d3f8a5ceb705ebb9c5ebb6a53619e70");
-    }
-
-    #[test]
-    fn empty_user_type_is_left_out() {
-        assert_eq!(
-            registration_mac("k", "n", "u", "p", false, Some("")),
-            registration_mac("k", "n", "u", "p", false, None)
-        );
+        let mac = |admin| registration_mac("dendritetest", NONCE, "alice", "wonderland", admin);
+        assert_eq!(mac(false), "f1ba8d37123866fd659b40de4bad9b0f8965c565");
+        assert_eq!(mac(true), "24dca3bba410e43fe64b9b5c28306693bf3baa9f");
     }
 }

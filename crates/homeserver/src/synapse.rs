@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
 use crate::client::{self, log_in_and_out, token_hint, user_path};
 use crate::http::{Http, Request};
-use crate::{shared_secret, Error, Secret, UserId, UserIdRules};
+use crate::{shared_secret, Error, Secret, Setting, UserId, UserIdRules};
 
 /// Below this many users, looking each up is cheaper than listing the server's users.
 const LIST_MIN_USERS: usize = 10;
@@ -48,7 +48,7 @@ impl Synapse {
     fn token_or_missing(&self, action: &str) -> Result<&Secret, Error> {
         self.admin_token
             .as_ref()
-            .ok_or_else(|| Error::NeedsParameter { action: action.to_string(), parameter: "admin_access_token" })
+            .ok_or_else(|| Error::NeedsSetting { action: action.to_string(), setting: Setting::AdminAccessToken })
     }
 }
 
@@ -70,13 +70,13 @@ impl Backend for Synapse {
         UserIdRules::SYNAPSE
     }
 
-    fn missing_for(&self, operation: Operation) -> Option<&'static str> {
+    fn missing_for(&self, operation: Operation) -> Option<Setting> {
         match operation {
-            Operation::Create if self.shared_secret.is_none() => Some("registration_shared_secret"),
+            Operation::Create if self.shared_secret.is_none() => Some(Setting::RegistrationSharedSecret),
             Operation::LookUp | Operation::SetAdmin | Operation::SetPassword if self.admin_token.is_none() => {
-                Some("admin_access_token")
+                Some(Setting::AdminAccessToken)
             }
-            Operation::AddEmail => Some("backend: mas"),
+            Operation::AddEmail => Some(Setting::MasBackend),
             _ => None,
         }
     }
@@ -118,6 +118,7 @@ impl Backend for Synapse {
                 return Err(Error::BadAnswer {
                     action: action.to_string(),
                     problem: "the listing does not end (a page token repeats, or there are more pages than its total of users allows)".to_string(),
+                    about: &[],
                 });
             }
             pages_allowed -= 1;

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ansible_module::{ParamError, Params, Redactor};
-use clap::{Args, CommandFactory, Parser, Subcommand};
-use reconcile::{Action, Outcome, Totals};
-use serde_json::Value;
+use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use reconcile::{Outcome, Totals};
 
 use crate::config::{self, Layers, Source};
 use crate::module::{self, Execution, Failure};
+use crate::params::{self, Kind, Param, Scope, PARAMS};
 
 const USAGE_ERROR: u8 = 2;
 
@@ -39,16 +39,7 @@ Settings are read from flags, then MATRIX_USER_* environment variables, then the
 ($XDG_CONFIG_HOME/matrix-user/config.yaml, or --config FILE). Exit status: 0 success (changed or
 not), 1 failure, 2 usage error. Full manual: docs/cli.md.";
 
-const MORE: &str = "\
-Environment:
-  MATRIX_USER_HOMESERVER_URL, MATRIX_USER_SERVER_NAME, MATRIX_USER_BACKEND,
-  MATRIX_USER_REGISTRATION_SHARED_SECRET, MATRIX_USER_REGISTRATION_SHARED_SECRET_FILE,
-  MATRIX_USER_ADMIN_ACCESS_TOKEN, MATRIX_USER_ADMIN_ACCESS_TOKEN_FILE,
-  MATRIX_USER_VALIDATE_CERTS, MATRIX_USER_CA_PATH, MATRIX_USER_TIMEOUT, MATRIX_USER_WAIT_TIMEOUT
-      connection settings, as the flags of the same name (an empty variable counts as unset)
-  MATRIX_USER_PASSWORD, MATRIX_USER_PASSWORD_FILE
-      the password of `register` when no password flag is given
-  MATRIX_USER_CONFIG
+const MORE: &str = "  MATRIX_USER_CONFIG
       the config file when --config is not given
 
 Ansible runs this same binary as the module `matrix_user`, with one argument: the JSON args file
@@ -62,7 +53,7 @@ it writes (a JSON object with `_ansible_*` keys). Anything else runs the command
     long_about = "Create Matrix homeserver accounts and manage their admin rights, idempotently: a user is\n\
                   created if missing, promoted or demoted if its admin flag differs, and left alone otherwise.",
     after_help = EXAMPLES,
-    after_long_help = format!("{EXAMPLES}\n\n{MORE}"),
+    after_long_help = format!("{EXAMPLES}\n\n{}{MORE}", params::environment_help()),
     subcommand_required = true,
     arg_required_else_help = true,
     args_override_self = true,
@@ -111,76 +102,70 @@ Examples:
     Ensure(EnsureArgs),
 }
 
-#[derive(Args, Debug)]
-#[command(next_help_heading = "Connection (flag > MATRIX_USER_<NAME> environment variable > config file)")]
+/// The connection settings given as flags: one global flag per connection parameter of the
+/// table ([`params::PARAMS`]), plus `--config`.
+#[derive(Debug, Default)]
 struct ConnectionArgs {
-    /// Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]
-    #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Each flag given, with its parameter, in the table's order.
+    given: Vec<(&'static Param, String)>,
+}
 
-    /// Client-server API base URL [default: http://127.0.0.1:8008]
-    #[arg(long, global = true, value_name = "URL")]
-    homeserver_url: Option<String>,
+const CONNECTION_HEADING: &str = "Connection (flag > MATRIX_USER_<NAME> environment variable > config file)";
 
-    /// Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]
-    #[arg(long, global = true, value_name = "DOMAIN")]
-    server_name: Option<String>,
+fn connection_flags() -> impl Iterator<Item = (&'static Param, params::Flag)> {
+    PARAMS.iter().filter(|p| p.scope == Scope::Connection).filter_map(|p| Some((p, p.flag?)))
+}
 
-    /// Homeserver kind: synapse (default), dendrite, mas
-    #[arg(long, global = true, value_name = "NAME")]
-    backend: Option<String>,
+/// A flag of the table, as clap takes it; `id` is the parameter's name.
+fn table_arg(param: &'static Param, flag: params::Flag) -> Arg {
+    let arg = Arg::new(param.name).long(flag.long).value_name(flag.value_name).help(param.doc);
+    if param.kind == Kind::Path || flag.reads_file {
+        arg.value_parser(clap::value_parser!(PathBuf))
+    } else {
+        arg
+    }
+}
 
-    /// File holding the registration shared secret ('-': standard input)
-    #[arg(long, global = true, value_name = "FILE")]
-    registration_shared_secret_file: Option<PathBuf>,
+fn table_value(matches: &ArgMatches, param: &Param) -> Option<String> {
+    if let Ok(Some(path)) = matches.try_get_one::<PathBuf>(param.name) {
+        return Some(path.to_string_lossy().into_owned());
+    }
+    matches.try_get_one::<String>(param.name).ok().flatten().cloned()
+}
 
-    /// File holding a server admin's access token ('-': standard input)
-    #[arg(long, global = true, value_name = "FILE")]
-    admin_access_token_file: Option<PathBuf>,
+impl FromArgMatches for ConnectionArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = ConnectionArgs { config: matches.get_one::<PathBuf>("config").cloned(), given: Vec::new() };
+        for (param, _) in connection_flags() {
+            if let Some(value) = table_value(matches, param) {
+                args.given.push((param, value));
+            }
+        }
+        Ok(args)
+    }
 
-    /// Check HTTPS certificates: yes or no [default: yes]
-    #[arg(long, global = true, value_name = "yes|no")]
-    validate_certs: Option<String>,
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = ConnectionArgs::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
 
-    /// Extra CA certificate (PEM) to trust
-    #[arg(long, global = true, value_name = "FILE")]
-    ca_path: Option<String>,
+impl Args for ConnectionArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let config = Arg::new("config")
+            .long("config")
+            .global(true)
+            .value_name("FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]");
+        let cmd = cmd.next_help_heading(CONNECTION_HEADING).arg(config);
+        connection_flags().fold(cmd, |cmd, (param, flag)| cmd.arg(table_arg(param, flag).global(true)))
+    }
 
-    /// Seconds to wait for each answer [default: 30]
-    #[arg(long, global = true, value_name = "SECONDS")]
-    timeout: Option<String>,
-
-    /// Seconds to wait for a homeserver that is starting or restarting [default: 60]
-    #[arg(long, global = true, value_name = "SECONDS")]
-    wait_timeout: Option<String>,
-
-    /// File holding Dendrite's account database (PostgreSQL URL or SQLite path), to promote or demote
-    #[arg(long, global = true, value_name = "FILE")]
-    dendrite_database_file: Option<PathBuf>,
-
-    /// MAS base URL (with --backend mas)
-    #[arg(long, global = true, value_name = "URL")]
-    mas_url: Option<String>,
-
-    /// ID of a MAS client allowed the urn:mas:admin scope
-    #[arg(long, global = true, value_name = "ULID")]
-    mas_client_id: Option<String>,
-
-    /// File holding that MAS client's secret ('-': standard input)
-    #[arg(long, global = true, value_name = "FILE")]
-    mas_client_secret_file: Option<PathBuf>,
-
-    /// With MAS, set passwords it finds too simple: yes or no [default: no]
-    #[arg(long, global = true, value_name = "yes|no")]
-    skip_password_check: Option<String>,
-
-    /// With MAS, seconds between password-check logins once its rate limit is hit [default: 20]
-    #[arg(long, global = true, value_name = "SECONDS")]
-    mas_login_interval: Option<String>,
-
-    /// With MAS, the longest a run waits for its login rate limit in all [default: 600]
-    #[arg(long, global = true, value_name = "SECONDS")]
-    mas_login_wait: Option<String>,
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        ConnectionArgs::augment_args(cmd)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -203,26 +188,34 @@ struct OutputArgs {
     quiet: bool,
 }
 
+/// The long name of a parameter's flag, from the table.
+fn long(name: &str) -> &'static str {
+    params::get(name).flag.map(|flag| flag.long).unwrap_or_else(|| panic!("`{name}` has no flag"))
+}
+
+fn value_name(name: &str) -> &'static str {
+    params::get(name).flag.map(|flag| flag.value_name).unwrap_or_default()
+}
+
+fn doc(name: &str) -> &'static str {
+    params::get(name).doc
+}
+
 #[derive(Args, Debug)]
 struct RegisterArgs {
-    /// The localpart (john) or the full user ID (@john:example.com)
-    #[arg(value_name = "USERNAME")]
+    #[arg(value_name = "USERNAME", help = doc("username"))]
     username: String,
 
-    /// Server admin or not [default: no for a new user; an existing user's is left alone]
-    #[arg(long, value_name = "yes|no")]
+    #[arg(long = long("admin"), value_name = value_name("admin"), help = doc("admin"))]
     admin: Option<String>,
 
-    /// always: also reset an existing user's password when it differs [default: on_create]
-    #[arg(long, value_name = "on_create|always")]
+    #[arg(long = long("update_password"), value_name = value_name("update_password"), help = doc("update_password"))]
     update_password: Option<String>,
 
-    /// Display name of a new user
-    #[arg(long, value_name = "NAME")]
+    #[arg(long = long("displayname"), value_name = value_name("displayname"), help = doc("displayname"))]
     displayname: Option<String>,
 
-    /// Email address of the user (with backend mas: added as a verified address)
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long = long("email"), value_name = value_name("email"), help = doc("email"))]
     email: Option<String>,
 
     /// Read the password from FILE ('-': standard input); one final line break is dropped
@@ -245,46 +238,22 @@ struct EnsureArgs {
     file: PathBuf,
 
     /// update_password of every user that does not set its own [default: on_create]
-    #[arg(long, value_name = "on_create|always")]
+    #[arg(long = long("update_password"), value_name = value_name("update_password"))]
     update_password: Option<String>,
 
-    /// Most requests at once [default: 4]
-    #[arg(long, value_name = "N")]
+    #[arg(long = long("concurrency"), value_name = value_name("concurrency"), help = doc("concurrency"))]
     concurrency: Option<String>,
-}
-
-/// The flag of a module parameter, for messages about parameters nobody gave.
-pub fn flag_of(param: &str) -> Option<&'static str> {
-    Some(match param {
-        "homeserver_url" => "--homeserver-url",
-        "server_name" => "--server-name",
-        "backend" => "--backend",
-        "registration_shared_secret" | "registration_shared_secret_file" => "--registration-shared-secret-file",
-        "admin_access_token" | "admin_access_token_file" => "--admin-access-token-file",
-        "validate_certs" => "--validate-certs",
-        "ca_path" => "--ca-path",
-        "timeout" => "--timeout",
-        "wait_timeout" => "--wait-timeout",
-        "dendrite_database" => "--dendrite-database-file",
-        "mas_url" => "--mas-url",
-        "mas_client_id" => "--mas-client-id",
-        "mas_client_secret" | "mas_client_secret_file" => "--mas-client-secret-file",
-        "skip_password_check" => "--skip-password-check",
-        "mas_login_interval" => "--mas-login-interval",
-        "mas_login_wait" => "--mas-login-wait",
-        "username" => "USERNAME",
-        "admin" => "--admin",
-        "update_password" => "--update-password",
-        "displayname" => "--displayname",
-        "email" => "--email",
-        "concurrency" => "--concurrency",
-        _ => return None,
-    })
 }
 
 const PASSWORD_WARNING: &str = "--insecure-password puts the password on the command line, where other local \
      users can read it (ps, /proc) and where shell history keeps it; use --password-file, --password-stdin or \
      MATRIX_USER_PASSWORD instead";
+
+/// The command line as clap sees it: what parsing, `--help`, the completion scripts and the
+/// manual pages are all made from.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
 
 /// Runs the command-line tool on `args` (without the program name).
 pub fn main(args: Vec<OsString>) -> ExitCode {
@@ -305,7 +274,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 
     if let [only] = args.as_slice() {
         let path = Path::new(only);
-        let command = Cli::command();
+        let command = command();
         let is_command = command.get_subcommands().any(|c| c.get_name() == only.to_string_lossy());
         if !is_command && path.is_file() {
             let mut msg = format!(
@@ -360,16 +329,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             eprintln!("{text}");
         }) as module::ProgressSink
     });
-    let mut execution = module::execute_with_progress(
+    let execution = module::execute_with_progress(
         Params::new(layers.params.clone()),
         cli.output.check,
         cli.output.diff,
         &mut redactor,
         progress,
     );
-    for warning in &warnings {
-        execution.result.warn(warning.clone());
-    }
     out.report(&execution, &layers, &warnings, cli.output.diff, &redactor)
 }
 
@@ -380,14 +346,14 @@ fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &m
     layers.set("username", args.username.clone(), Source::Argument("USERNAME"));
 
     let password = if let Some(password) = &args.insecure_password {
-        Some((password.clone(), Source::Flag("--insecure-password")))
+        Some((password.clone(), Source::Flag(String::from("--insecure-password"))))
     } else if args.password_stdin {
         if std::io::stdin().is_terminal() {
             eprintln!("Reading the password from standard input (end it with Enter, then Ctrl-D)...");
         }
-        Some((config::read_password(Path::new("-"))?, Source::Flag("--password-stdin")))
+        Some((config::read_password(Path::new("-"))?, Source::Flag(String::from("--password-stdin"))))
     } else if let Some(path) = &args.password_file {
-        Some((config::read_password(path)?, Source::Flag("--password-file")))
+        Some((config::read_password(path)?, Source::Flag(String::from("--password-file"))))
     } else {
         match (config::env_var(config::PASSWORD_ENV)?, config::env_var(config::PASSWORD_FILE_ENV)?) {
             (Some(_), Some(_)) => {
@@ -404,14 +370,14 @@ fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &m
         redactor.add(&password);
         layers.set("password", password, source);
     }
-    for (param, value, flag) in [
-        ("admin", &args.admin, "--admin"),
-        ("update_password", &args.update_password, "--update-password"),
-        ("displayname", &args.displayname, "--displayname"),
-        ("email", &args.email, "--email"),
+    for (param, value) in [
+        ("admin", &args.admin),
+        ("update_password", &args.update_password),
+        ("displayname", &args.displayname),
+        ("email", &args.email),
     ] {
         if let Some(value) = value {
-            layers.set(param, value.clone(), Source::Flag(flag));
+            layers.set(param, value.clone(), Source::flag_of(param));
         }
     }
     Ok(layers)
@@ -422,12 +388,9 @@ fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut R
     let mut layers = connection_layers(connection, args.file == Path::new("-"), redactor)?;
     let (users, name) = config::read_users(&args.file)?;
     layers.set("users", users, Source::UsersFile(name));
-    for (param, value, flag) in [
-        ("update_password", &args.update_password, "--update-password"),
-        ("concurrency", &args.concurrency, "--concurrency"),
-    ] {
+    for (param, value) in [("update_password", &args.update_password), ("concurrency", &args.concurrency)] {
         if let Some(value) = value {
-            layers.set(param, value.clone(), Source::Flag(flag));
+            layers.set(param, value.clone(), Source::flag_of(param));
         }
     }
     Ok(layers)
@@ -442,69 +405,32 @@ fn connection_layers(
 ) -> Result<Layers, String> {
     let mut flags: Vec<(&'static str, String, Source)> = Vec::new();
     let mut stdin_users = usize::from(stdin_taken);
-    for (param, file_param, value, flag, what) in [
-        (
-            "registration_shared_secret",
-            "registration_shared_secret_file",
-            &connection.registration_shared_secret_file,
-            "--registration-shared-secret-file",
-            "registration shared secret",
-        ),
-        (
-            "admin_access_token",
-            "admin_access_token_file",
-            &connection.admin_access_token_file,
-            "--admin-access-token-file",
-            "admin access token",
-        ),
-        (
-            "mas_client_secret",
-            "mas_client_secret_file",
-            &connection.mas_client_secret_file,
-            "--mas-client-secret-file",
-            "MAS client secret",
-        ),
-    ] {
-        let Some(path) = value else { continue };
-        if path == Path::new("-") {
-            stdin_users += 1;
-            if stdin_users > 1 {
-                return Err(format!(
-                    "{flag} -: standard input can feed only one of the password, a secret and the users file"
-                ));
+    for (param, value) in &connection.given {
+        let Some(flag) = param.flag else { continue };
+        let flag_name = format!("--{}", flag.long);
+        match param.holds {
+            // A secret's file; `-` reads the secret itself from standard input.
+            Some(secret) if value == "-" => {
+                stdin_users += 1;
+                if stdin_users > 1 {
+                    return Err(format!(
+                        "{flag_name} -: standard input can feed only one of the password, a secret and the users file"
+                    ));
+                }
+                let secret_value = config::read_secret_stdin(&secret.replace('_', " "))?;
+                redactor.add(&secret_value);
+                flags.push((params::get(secret).name, secret_value, Source::Flag(flag_name)));
             }
-            let secret = config::read_secret_stdin(what)?;
-            redactor.add(&secret);
-            flags.push((param, secret, Source::Flag(flag)));
-        } else {
-            flags.push((file_param, path.to_string_lossy().into_owned(), Source::Flag(flag)));
+            _ if flag.reads_file => {
+                // The module takes the setting itself (which may hold a password): the flag names a file.
+                let setting =
+                    std::fs::read_to_string(value).map_err(|e| format!("{flag_name}: cannot read {value}: {e}"))?;
+                let setting = setting.trim().to_string();
+                redactor.add(&setting);
+                flags.push((param.name, setting, Source::Flag(flag_name)));
+            }
+            _ => flags.push((param.name, value.clone(), Source::Flag(flag_name))),
         }
-    }
-    for (param, value, flag) in [
-        ("homeserver_url", &connection.homeserver_url, "--homeserver-url"),
-        ("server_name", &connection.server_name, "--server-name"),
-        ("backend", &connection.backend, "--backend"),
-        ("validate_certs", &connection.validate_certs, "--validate-certs"),
-        ("ca_path", &connection.ca_path, "--ca-path"),
-        ("timeout", &connection.timeout, "--timeout"),
-        ("wait_timeout", &connection.wait_timeout, "--wait-timeout"),
-        ("mas_url", &connection.mas_url, "--mas-url"),
-        ("mas_client_id", &connection.mas_client_id, "--mas-client-id"),
-        ("skip_password_check", &connection.skip_password_check, "--skip-password-check"),
-        ("mas_login_interval", &connection.mas_login_interval, "--mas-login-interval"),
-        ("mas_login_wait", &connection.mas_login_wait, "--mas-login-wait"),
-    ] {
-        if let Some(value) = value {
-            flags.push((param, value.clone(), Source::Flag(flag)));
-        }
-    }
-    // The module takes the database setting itself, which holds a password: the flag names a file.
-    if let Some(path) = &connection.dendrite_database_file {
-        let setting = std::fs::read_to_string(path)
-            .map_err(|e| format!("--dendrite-database-file: cannot read {}: {e}", path.display()))?;
-        let setting = setting.trim().to_string();
-        redactor.add(&setting);
-        flags.push(("dendrite_database", setting, Source::Flag("--dendrite-database-file")));
     }
     let config = config::load_config(connection.config.as_deref(), redactor)?;
     let mut layers = Layers::default();
@@ -553,7 +479,7 @@ impl Output {
 
     /// Prints the run's result and gives the exit code: 0 done (changed or not), 1 failed,
     /// 2 refused input (nothing was sent or changed).
-    /// `printed`: warnings already printed.
+    /// `printed`: the tool's own warnings, already printed (with `--json`, part of the result).
     fn report(
         &self,
         execution: &Execution,
@@ -567,43 +493,42 @@ impl Output {
             Some(Failure::Username(e)) => {
                 (USAGE_ERROR, Some(format!("{} {:?}: {}", layers.describe(&e.field), e.given, e.error)))
             }
-            Some(failure @ Failure::Run(_)) => (1, Some(failure.to_string())),
+            Some(failure @ (Failure::Run(_) | Failure::Start(_))) => (1, Some(failure.to_string())),
             None if execution.result.is_failed() => (1, None),
             None => (0, None),
         };
         if self.json {
-            let mut value = execution.result.to_value(redactor);
-            if let (Some(msg), true) = (&failure_msg, code == USAGE_ERROR) {
-                let mut msg = msg.clone();
-                redactor.redact_str(&mut msg);
-                value["msg"] = Value::String(msg);
+            let mut result = execution.result.clone();
+            for warning in printed {
+                result.warn(warning.clone());
             }
-            println!("{value}");
+            // A refused input is named as the user gave it (flag, variable or file).
+            if let (Some(msg), true) = (&failure_msg, code == USAGE_ERROR) {
+                result.set("msg", msg.clone());
+            }
+            println!("{}", result.to_json(redactor));
             return ExitCode::from(code);
         }
 
-        let result = execution.result.to_value(redactor);
-        for warning in result.get("warnings").and_then(Value::as_array).into_iter().flatten() {
-            let warning = warning.as_str().unwrap_or_default();
-            if !printed.iter().any(|p| p == warning) {
-                self.note(&format!("warning: {warning}"), redactor);
-            }
+        for warning in &execution.warnings {
+            self.note(&format!("warning: {warning}"), redactor);
         }
         if let Some(msg) = failure_msg {
             self.error(&msg, redactor);
             if code == USAGE_ERROR {
                 eprintln!("See `matrix-user --help`.");
             } else {
-                hints(&msg, redactor);
+                if let Some(Failure::Run(e)) = &execution.failure {
+                    hints(&e.settings(), redactor);
+                }
             }
             return ExitCode::from(code);
         }
-        let mut totals = Totals::default();
+        // Check mode as the outcomes say it (a run whose every user failed reports no plan).
         let mut check_mode = false;
         for (index, user) in execution.users.iter().enumerate() {
             match &user.outcome {
                 Ok(outcome) => {
-                    totals.add(outcome);
                     check_mode = outcome.check_mode;
                     self.line(user_line(outcome), redactor);
                     if diff && outcome.changed() {
@@ -612,13 +537,12 @@ impl Output {
                     }
                 }
                 Err(msg) => {
-                    totals.add_failure(user.done.as_ref());
                     let label = user.username.clone().unwrap_or_else(|| format!("users[{index}]"));
                     self.note(&format!("failed {label}: {msg}"), redactor);
                 }
             }
         }
-        self.line(summary(&totals, check_mode), redactor);
+        self.line(summary(&execution.totals, check_mode), redactor);
         ExitCode::from(code)
     }
 }
@@ -650,29 +574,21 @@ fn explain(error: &ParamError, layers: &Layers) -> String {
     }
 }
 
-/// Where to set a parameter that a homeserver error names.
-fn hints(msg: &str, redactor: &Redactor) {
-    for setting in config::SETTINGS {
-        let param = setting[setting.len() - 1];
-        let base = setting[0];
-        if mentions(msg, base) {
-            let flag = flag_of(param).unwrap_or_default();
-            let envs: Vec<String> = setting.iter().map(|p| config::env_name(p)).collect();
+/// Where to set each connection setting the failure asks for, in the table's order.
+fn hints(asked: &[homeserver::Setting], redactor: &Redactor) {
+    let asked: Vec<&str> = asked.iter().filter_map(|setting| params::of_setting(*setting)).collect();
+    for setting in params::settings() {
+        let param = setting[setting.len() - 1].name;
+        let base = setting[0].name;
+        if asked.contains(&base) {
+            let flag = params::flag_of(param).unwrap_or_default();
+            let envs: Vec<&str> = setting.iter().filter_map(|p| p.env).collect();
             let mut text =
                 format!("hint: {base} is set with {flag}, {} or `{param}` in the config file", envs.join(" or "));
             redactor.redact_str(&mut text);
             eprintln!("{text}");
         }
     }
-}
-
-/// Whether `msg` has `word` as a word of its own (`timeout` is not in `wait_timeout`).
-fn mentions(msg: &str, word: &str) -> bool {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    msg.match_indices(word).any(|(at, _)| {
-        !msg[..at].chars().next_back().is_some_and(is_word)
-            && !msg[at + word.len()..].chars().next().is_some_and(is_word)
-    })
 }
 
 /// "created @john:example.com (admin)", "would promote @john:example.com", "unchanged ...".
@@ -683,23 +599,7 @@ fn user_line(outcome: &Outcome) -> String {
         return format!("unchanged {user}{admin}");
     }
     let check = outcome.check_mode;
-    let words: Vec<&str> = outcome
-        .plan
-        .actions
-        .iter()
-        .map(|action| match (action, check) {
-            (Action::Create { .. } | Action::CreateUnlessExists { .. }, false) => "created",
-            (Action::Create { .. } | Action::CreateUnlessExists { .. }, true) => "create",
-            (Action::SetAdmin(true), false) => "promoted",
-            (Action::SetAdmin(true), true) => "promote",
-            (Action::SetAdmin(false), false) => "demoted",
-            (Action::SetAdmin(false), true) => "demote",
-            (Action::SetPassword, false) => "password changed",
-            (Action::SetPassword, true) => "change password",
-            (Action::AddEmail, false) => "email added",
-            (Action::AddEmail, true) => "add email",
-        })
-        .collect();
+    let words: Vec<&str> = outcome.plan.actions.iter().map(|action| action.line_word(!check)).collect();
     let line = format!("{}{} {user}{admin}", if check { "would " } else { "" }, words.join(", "));
     if check && !outcome.caveats.is_empty() {
         // What the server may still refuse, which check mode cannot know.
@@ -711,21 +611,7 @@ fn user_line(outcome: &Outcome) -> String {
 
 /// "1 created, 19 unchanged"; in check mode "1 to create, 19 unchanged (check mode: nothing was changed)".
 fn summary(totals: &Totals, check_mode: bool) -> String {
-    let counts = [
-        (totals.created, "created", "to create"),
-        (totals.promoted, "promoted", "to promote"),
-        (totals.demoted, "demoted", "to demote"),
-        (totals.password_changed, "password changed", "password to change"),
-        (totals.email_added, "email added", "email to add"),
-        (totals.unchanged, "unchanged", "unchanged"),
-        (totals.failed, "failed", "failed"),
-    ];
-    let parts: Vec<String> = counts
-        .iter()
-        .filter(|(n, _, _)| *n > 0)
-        .map(|(n, done, check)| format!("{n} {}", if check_mode { check } else { done }))
-        .collect();
-    let text = if parts.is_empty() { "no users".to_string() } else { parts.join(", ") };
+    let text = totals.summary(check_mode);
     if check_mode {
         format!("{text} (check mode: nothing was changed)")
     } else {
@@ -739,7 +625,7 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     /// The completion scripts in `completions/` are generated from this command line, here
@@ -753,7 +639,7 @@ mod tests {
             [(Shell::Bash, "matrix-user.bash"), (Shell::Zsh, "_matrix-user"), (Shell::Fish, "matrix-user.fish")]
         {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "matrix-user", &mut script);
+            clap_complete::generate(shell, &mut command(), "matrix-user", &mut script);
             let path = dir.join(file);
             if update {
                 std::fs::create_dir_all(&dir).unwrap();
@@ -772,7 +658,7 @@ mod tests {
     /// command line (as `--help` shows it) by a test, like the completion scripts. No version in
     /// them: the workspace's `Cargo.toml` is the one place that holds it.
     fn manual_pages() -> Vec<(String, Vec<u8>)> {
-        let mut cli = Cli::command().disable_help_subcommand(true);
+        let mut cli = command().disable_help_subcommand(true);
         cli.build();
         let mut pages = vec![("matrix-user.1".to_string(), manual_page(&cli))];
         for sub in cli.get_subcommands() {
@@ -849,22 +735,6 @@ mod tests {
                 path.display()
             );
         }
-    }
-
-    #[test]
-    fn every_connection_setting_has_a_flag() {
-        for setting in config::SETTINGS {
-            for param in setting.iter() {
-                assert!(flag_of(param).is_some(), "{param}");
-            }
-        }
-    }
-
-    #[test]
-    fn hints_match_whole_words() {
-        assert!(mentions("raise wait_timeout if it is still starting", "wait_timeout"));
-        assert!(!mentions("raise wait_timeout if it is still starting", "timeout"));
-        assert!(mentions("needs `admin_access_token`", "admin_access_token"));
     }
 
     #[test]

@@ -10,38 +10,11 @@ use std::path::{Path, PathBuf};
 use ansible_module::Redactor;
 use serde_json::{Map, Value};
 
-/// The connection settings the tool takes from flags, environment and config file. A secret and
-/// its `_file` form are one setting: whichever source gives either of them gives the setting, so a
-/// secret in the environment replaces a secret file named in the config file.
-pub const SETTINGS: &[&[&str]] = &[
-    &["backend"],
-    &["homeserver_url"],
-    &["server_name"],
-    &["registration_shared_secret", "registration_shared_secret_file"],
-    &["admin_access_token", "admin_access_token_file"],
-    &["validate_certs"],
-    &["ca_path"],
-    &["timeout"],
-    &["wait_timeout"],
-    &["dendrite_database"],
-    &["mas_url"],
-    &["mas_client_id"],
-    &["mas_client_secret", "mas_client_secret_file"],
-    &["skip_password_check"],
-    &["mas_login_interval"],
-    &["mas_login_wait"],
-];
-
-/// Parameters given directly as secrets: their values are masked as soon as they are read.
-const SECRET_SETTINGS: &[&str] =
-    &["registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database"];
+use crate::params::{self, Scope, PARAMS};
 
 /// User parameters: they belong on the command line or in a users file, not in the config file.
-const USER_PARAMS: &[&str] =
-    &["username", "password", "admin", "update_password", "displayname", "email", "state", "users", "concurrency"];
-
 pub fn is_user_param(name: &str) -> bool {
-    USER_PARAMS.contains(&name)
+    PARAMS.iter().any(|p| p.name == name && p.scope != Scope::Connection)
 }
 
 /// The password of `register`, from the environment.
@@ -50,16 +23,11 @@ pub const PASSWORD_FILE_ENV: &str = "MATRIX_USER_PASSWORD_FILE";
 /// The config file, when `--config` is not given.
 pub const CONFIG_ENV: &str = "MATRIX_USER_CONFIG";
 
-/// The environment variable of a connection parameter: `MATRIX_USER_` and its name in capitals.
-pub fn env_name(param: &str) -> String {
-    format!("MATRIX_USER_{}", param.to_ascii_uppercase())
-}
-
 /// Where one parameter came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     /// A flag, such as `--admin`.
-    Flag(&'static str),
+    Flag(String),
     /// A positional argument, such as `USERNAME`.
     Argument(&'static str),
     Env(String),
@@ -68,6 +36,11 @@ pub enum Source {
 }
 
 impl Source {
+    /// The flag of the parameter `name`, from the table.
+    pub fn flag_of(name: &str) -> Source {
+        Source::Flag(params::flag_of(name).unwrap_or_else(|| format!("`{name}`")))
+    }
+
     /// Names `param` (which may be an item's field, `users[3].admin`) as the user gave it.
     pub fn describe(&self, param: &str) -> String {
         match self {
@@ -103,10 +76,7 @@ impl Layers {
         if let Some(source) = self.sources.get(list) {
             return source.describe(param);
         }
-        match crate::cli::flag_of(param) {
-            Some(flag) => flag.to_string(),
-            None => format!("`{param}`"),
-        }
+        params::flag_of(param).unwrap_or_else(|| format!("`{param}`"))
     }
 
     /// Adds the connection settings: for each, from the flags if any gives it, else from the
@@ -118,8 +88,9 @@ impl Layers {
         config: Option<&ConfigFile>,
         redactor: &mut Redactor,
     ) -> Result<(), String> {
-        for setting in SETTINGS {
-            let from_flags: Vec<_> = flags.iter().filter(|(param, _, _)| setting.contains(param)).collect();
+        for setting in params::settings() {
+            let from_flags: Vec<_> =
+                flags.iter().filter(|(name, _, _)| setting.iter().any(|p| p.name == *name)).collect();
             if !from_flags.is_empty() {
                 for (param, value, source) in from_flags {
                     self.set(param, value.clone(), source.clone());
@@ -127,13 +98,13 @@ impl Layers {
                 continue;
             }
             let mut from_env = Vec::new();
-            for param in setting.iter() {
-                let var = env_name(param);
-                if let Some(value) = env_var(&var)? {
-                    if SECRET_SETTINGS.contains(param) {
+            for param in &setting {
+                let Some(var) = param.env else { continue };
+                if let Some(value) = env_var(var)? {
+                    if param.secret {
                         redactor.add(&value);
                     }
-                    from_env.push((param, value, var));
+                    from_env.push((param.name, value, var.to_string()));
                 }
             }
             if !from_env.is_empty() {
@@ -143,16 +114,17 @@ impl Layers {
                 continue;
             }
             if let Some(config) = config {
-                for param in setting.iter() {
-                    if let Some(value) = config.values.get(*param) {
-                        self.set(param, value.clone(), Source::ConfigFile(config.path.clone()));
+                for param in &setting {
+                    let Some(key) = param.config_key else { continue };
+                    if let Some(value) = config.values.get(key) {
+                        self.set(param.name, value.clone(), Source::ConfigFile(config.path.clone()));
                     }
                 }
             }
         }
         if let Some(config) = config {
             for (key, value) in &config.values {
-                if !SETTINGS.iter().any(|setting| setting.contains(&key.as_str())) {
+                if !PARAMS.iter().any(|p| p.config_key == Some(key.as_str())) {
                     self.set(key, value.clone(), Source::ConfigFile(config.path.clone()));
                 }
             }
@@ -174,13 +146,10 @@ pub fn env_var(name: &str) -> Result<Option<String>, String> {
 
 /// Masks the values of the secret environment variables before anything is printed.
 pub fn redact_env_secrets(redactor: &mut Redactor) {
-    for param in SECRET_SETTINGS {
-        if let Ok(Some(value)) = env_var(&env_name(param)) {
+    for var in PARAMS.iter().filter(|p| p.secret).filter_map(|p| p.env) {
+        if let Ok(Some(value)) = env_var(var) {
             redactor.add(&value);
         }
-    }
-    if let Ok(Some(value)) = env_var(PASSWORD_ENV) {
-        redactor.add(&value);
     }
 }
 
@@ -237,7 +206,7 @@ pub fn load_config(flag: Option<&Path>, redactor: &mut Redactor) -> Result<Optio
         if value.is_null() {
             continue;
         }
-        if SECRET_SETTINGS.contains(&key.as_str()) {
+        if params::is_secret(&key) {
             if let Value::String(secret) = &value {
                 redactor.add(secret);
             }
@@ -369,7 +338,7 @@ mod tests {
     #[test]
     fn sources_name_what_to_fix() {
         let mut layers = Layers::default();
-        layers.set("admin", "maybe", Source::Flag("--admin"));
+        layers.set("admin", "maybe", Source::flag_of("admin"));
         layers.set("timeout", "x", Source::Env("MATRIX_USER_TIMEOUT".into()));
         layers.set("server_name", "a b", Source::ConfigFile(PathBuf::from("/etc/c.yaml")));
         layers.set("users", json!([]), Source::UsersFile("u.yaml".into()));

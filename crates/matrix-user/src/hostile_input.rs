@@ -14,7 +14,11 @@ use proptest::test_runner::{RngSeed, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value};
 
 use crate::module::{execute, Failure};
-use crate::settings::SECRET_PARAMS;
+use crate::params::PARAMS;
+
+fn secret_params() -> impl Iterator<Item = &'static str> {
+    PARAMS.iter().filter(|p| p.secret).map(|p| p.name)
+}
 
 /// The same cases on every run; `PROPTEST_RNG_SEED` and `PROPTEST_CASES` explore further.
 fn config() -> ProptestConfig {
@@ -217,7 +221,7 @@ fn params() -> impl Strategy<Value = Map<String, Value>> {
 /// The secrets `params` hold that the checks can look for.
 fn secrets_of(params: &Map<String, Value>) -> Vec<String> {
     let mut secrets: Vec<String> =
-        SECRET_PARAMS.iter().filter_map(|key| params.get(*key).and_then(Value::as_str).map(str::to_string)).collect();
+        secret_params().filter_map(|key| params.get(key).and_then(Value::as_str).map(str::to_string)).collect();
     for item in params.get("users").and_then(Value::as_array).into_iter().flatten() {
         if let Some(password) = item.get("password").and_then(Value::as_str) {
             secrets.push(password.to_string());
@@ -277,16 +281,16 @@ fn check_one(params: &Map<String, Value>, check_mode: bool, diff: bool) -> Resul
             prop_assert!(failed);
             prop_assert!(e.to_string().starts_with("parameter `username`"), "{e}");
         }
-        Some(Failure::Run(_)) => prop_assert!(failed && result["changed"] == json!(false)),
+        Some(Failure::Run(_) | Failure::Start(_)) => prop_assert!(failed && result["changed"] == json!(false)),
         None => {}
     }
 
     // Every secret parameter is masked in `invocation`, in `users` items too.
     let args = &result["invocation"]["module_args"];
     prop_assert!(args.is_object());
-    for key in SECRET_PARAMS {
-        if params.get(*key).is_some_and(|v| !v.is_null()) {
-            prop_assert_eq!(&args[*key], &json!(NO_LOG_VALUE));
+    for key in secret_params() {
+        if params.get(key).is_some_and(|v| !v.is_null()) {
+            prop_assert_eq!(&args[key], &json!(NO_LOG_VALUE));
         }
     }
     if let Some(items) = params.get("users").and_then(Value::as_array) {

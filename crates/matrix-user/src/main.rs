@@ -10,6 +10,7 @@ mod config;
 #[cfg(test)]
 mod hostile_input;
 mod module;
+mod params;
 mod settings;
 
 use std::ffi::OsString;

@@ -13,11 +13,9 @@ use homeserver::{Backend, Secret, Server, UserId, UserIdError};
 use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
-use crate::settings::{Settings, SECRET_PARAMS};
+use crate::params;
+use crate::settings::Settings;
 
-/// Parallel requests for a list of users when `concurrency` is not set: Synapse registers
-/// fastest at 2-4 concurrent requests; more adds nothing.
-const DEFAULT_CONCURRENCY: u64 = 4;
 /// The most parallel requests: more only makes a homeserver refuse or slow down.
 const CONCURRENCY_MAX: u64 = 64;
 
@@ -59,7 +57,7 @@ impl UserParams {
         }
         let admin = params.take_bool("admin")?;
         let update_password = take_update_password(params)?.unwrap_or(default_update);
-        params.take_choice("state", &["present"])?;
+        params.take_choice("state", params::get("state").choices())?;
         let displayname = params.take_str("displayname")?;
         let email = params.take_str("email")?.filter(|s| !s.is_empty());
         if email.as_deref().is_some_and(|e| {
@@ -112,8 +110,16 @@ pub enum Failure {
     Param(ParamError),
     /// The one username is not one the homeserver would register: nothing was written.
     Username(UsernameError),
+    /// The run could not start (the async runtime, the HTTP client): nothing was sent.
+    Start(String),
     /// Reaching the homeserver, looking the user up or changing it failed.
-    Run(String),
+    Run(reconcile::Error),
+}
+
+impl Failure {
+    pub fn homeserver(e: homeserver::Error) -> Failure {
+        Failure::Run(e.into())
+    }
 }
 
 impl std::fmt::Display for Failure {
@@ -121,7 +127,8 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Param(e) => e.fmt(f),
             Failure::Username(e) => e.fmt(f),
-            Failure::Run(msg) => f.write_str(msg),
+            Failure::Start(msg) => f.write_str(msg),
+            Failure::Run(e) => e.fmt(f),
         }
     }
 }
@@ -132,12 +139,38 @@ impl From<ParamError> for Failure {
     }
 }
 
+/// Why one user of a run failed; the others go on.
+#[derive(Debug, Clone)]
+pub enum UserFailure {
+    /// An item of `users` was refused.
+    Param(ParamError),
+    /// Its username is not one the homeserver would register.
+    Username(UsernameError),
+    /// The same user is listed twice.
+    Duplicate { user_id: UserId, first: usize },
+    /// Looking the user up or changing it failed.
+    Run(reconcile::Error),
+}
+
+impl std::fmt::Display for UserFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserFailure::Param(e) => e.fmt(f),
+            UserFailure::Username(e) => e.fmt(f),
+            UserFailure::Duplicate { user_id, first } => {
+                write!(f, "{user_id} is listed more than once (also as users[{first}])")
+            }
+            UserFailure::Run(e) => e.fmt(f),
+        }
+    }
+}
+
 /// One user's part of a run: what happened, or why it failed (the message names the user).
 #[derive(Debug, Clone)]
 pub struct UserRun {
     /// The username as given.
     pub username: Option<String>,
-    pub outcome: Result<Outcome, String>,
+    pub outcome: Result<Outcome, UserFailure>,
     /// For a failure after a change (a creation whose password was refused): what was done.
     pub done: Option<Outcome>,
 }
@@ -153,12 +186,16 @@ pub struct Execution {
     pub result: ModuleResult,
     /// In the order given; empty when the run failed as a whole.
     pub users: Vec<UserRun>,
+    /// How many users ended each way.
+    pub totals: Totals,
+    /// The run's warnings (also in `result`).
+    pub warnings: Vec<String>,
     /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
     pub failure: Option<Failure>,
 }
 
 fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
-    Ok(params.take_choice("update_password", &["on_create", "always"])?.map(|choice| match choice {
+    Ok(params.take_choice("update_password", params::get("update_password").choices())?.map(|choice| match choice {
         "always" => UpdatePassword::Always,
         _ => UpdatePassword::OnCreate,
     }))
@@ -169,7 +206,7 @@ enum Request {
     One(UserParams),
     /// Each item parsed on its own, a bad item failing alone; with the username as given.
     Many {
-        users: Vec<(Option<String>, Result<UserParams, String>)>,
+        users: Vec<(Option<String>, Result<UserParams, ParamError>)>,
         concurrency: usize,
     },
 }
@@ -192,13 +229,13 @@ impl Request {
             .into_iter()
             .map(|mut item| {
                 let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
-                let user = UserParams::take(&mut item, redactor, default_update)
-                    .and_then(|user| item.finish().map(|()| user))
-                    .map_err(|e| e.to_string());
+                let user =
+                    UserParams::take(&mut item, redactor, default_update).and_then(|user| item.finish().map(|()| user));
                 (username, user)
             })
             .collect();
-        let concurrency = concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        // Unset: the table's default (Synapse registers fastest at 2-4 concurrent requests).
+        let concurrency = concurrency.unwrap_or(params::get("concurrency").default_number() as u64);
         if concurrency > CONCURRENCY_MAX {
             return Err(params.invalid("concurrency", format!("must be at most {CONCURRENCY_MAX}")));
         }
@@ -238,43 +275,55 @@ pub fn execute_with_progress(
 ) -> Execution {
     let invocation = masked(params.as_map());
     let mut warnings = Vec::new();
-    let (mut result, users, failure) =
-        match reconcile_params(params, check_mode, diff, redactor, &mut warnings, progress) {
-            Ok((result, users)) => (result, users, None),
-            Err(failure) => (ModuleResult::failed(failure.to_string()), Vec::new(), Some(failure)),
-        };
-    for warning in warnings {
-        result.warn(warning);
+    let (shape, users, failure) = match reconcile_params(params, check_mode, redactor, &mut warnings, progress) {
+        Ok((shape, users)) => (Some(shape), users, None),
+        Err(failure) => (None, Vec::new(), Some(failure)),
+    };
+    let totals = totals_of(&users);
+    // The Ansible result, from the typed outcome alone.
+    let mut result = match (&failure, shape, users.first()) {
+        (None, Some(Shape::One), Some(run)) => one_result(run, diff),
+        (None, Some(Shape::Many), _) => list_result(&users, &totals, diff),
+        _ => ModuleResult::failed(failure.as_ref().map(ToString::to_string).unwrap_or_default()),
+    };
+    for warning in &warnings {
+        result.warn(warning.clone());
     }
     // Tokens the backends obtained on the way, and forms derived from secrets.
     for secret in homeserver::Secret::all_obtained() {
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, failure }
+    Execution { result, users, totals, warnings, failure }
+}
+
+/// Whether the task asked for one user or a list: the result's shape.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    One,
+    Many,
 }
 
 fn reconcile_params(
     mut params: Params,
     check_mode: bool,
-    diff: bool,
     redactor: &mut Redactor,
     warnings: &mut Vec<String>,
     progress: Option<ProgressSink>,
-) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
+) -> Result<(Shape, Vec<UserRun>), Failure> {
     let settings = Settings::take(&mut params, redactor)?;
     warnings.extend(settings.warnings());
     let request = Request::take(&mut params, redactor)?;
     params.finish()?;
     crate::block_on(async {
-        let mut backend = settings.connect().await.map_err(Failure::Run)?;
+        let mut backend = settings.connect().await?;
         if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
             mas.on_progress(progress);
         }
         let result = match request {
-            Request::One(user) => ensure_one(&backend, &user, check_mode, diff).await,
+            Request::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs)),
             Request::Many { users, concurrency } => {
-                Ok(ensure_list(&backend, &users, concurrency, check_mode, diff).await)
+                Ok((Shape::Many, ensure_list(&backend, &users, concurrency, check_mode).await))
             }
         };
         // Whatever happened: what the run opened on the server (MAS's admin session) is ended.
@@ -283,59 +332,39 @@ fn reconcile_params(
         }
         result
     })
-    .map_err(Failure::Run)?
+    .map_err(Failure::Start)?
 }
 
-async fn ensure_one<B: Backend>(
-    backend: &B,
-    user: &UserParams,
-    check_mode: bool,
-    diff: bool,
-) -> Result<(ModuleResult, Vec<UserRun>), Failure> {
+async fn ensure_one<B: Backend>(backend: &B, user: &UserParams, check_mode: bool) -> Result<Vec<UserRun>, Failure> {
     let user_id = user.user_id(backend, "username").map_err(Failure::Username)?;
-    let outcome = match reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await {
-        Ok(outcome) => outcome,
+    let run = match reconcile::ensure(backend, &user_id, &user.wanted(), check_mode).await {
+        Ok(outcome) => UserRun { username: Some(user.username.clone()), outcome: Ok(outcome), done: None },
         // Changed, then failed (a creation whose password MAS refused): failed, and changed.
         Err(e) if e.done().is_some() => {
             let done = e.done().cloned();
-            let mut result = ModuleResult::failed(e.to_string());
-            result.set("changed", true);
-            for (key, value) in done.iter().flat_map(outcome_fields) {
-                result.set(key, value);
-            }
-            let run = UserRun { username: Some(user.username.clone()), outcome: Err(e.to_string()), done };
-            return Ok((result, vec![run]));
+            UserRun { username: Some(user.username.clone()), outcome: Err(UserFailure::Run(e)), done }
         }
-        Err(e) => return Err(Failure::Run(e.to_string())),
+        Err(e) => return Err(Failure::Run(e)),
     };
-    let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
-    for (key, value) in outcome_fields(&outcome) {
-        result.set(key, value);
-    }
-    if diff {
-        let (before, after) = outcome.plan.diff();
-        result.set_diff(before, after);
-    }
-    Ok((result, vec![UserRun { username: Some(user.username.clone()), outcome: Ok(outcome), done: None }]))
+    Ok(vec![run])
 }
 
 async fn ensure_list<B: Backend>(
     backend: &B,
-    users: &[(Option<String>, Result<UserParams, String>)],
+    users: &[(Option<String>, Result<UserParams, ParamError>)],
     concurrency: usize,
     check_mode: bool,
-    diff: bool,
-) -> (ModuleResult, Vec<UserRun>) {
+) -> Vec<UserRun> {
     // Each entry: the item's own result, or the index of its reconcile item.
-    let mut entries: Vec<Result<usize, String>> = Vec::with_capacity(users.len());
+    let mut entries: Vec<Result<usize, UserFailure>> = Vec::with_capacity(users.len());
     let mut items = Vec::new();
     let mut seen: HashMap<UserId, usize> = HashMap::new();
     for (index, (_, user)) in users.iter().enumerate() {
         let field = format!("users[{index}].username");
-        let entry = user.as_ref().map_err(Clone::clone).and_then(|user| {
-            let user_id = user.user_id(backend, &field).map_err(|e| e.to_string())?;
+        let entry = user.as_ref().map_err(|e| UserFailure::Param(e.clone())).and_then(|user| {
+            let user_id = user.user_id(backend, &field).map_err(UserFailure::Username)?;
             if let Some(first) = seen.insert(user_id.clone(), index) {
-                return Err(format!("{user_id} is listed more than once (also as users[{first}])"));
+                return Err(UserFailure::Duplicate { user_id, first });
             }
             items.push(Item { user: user_id, wanted: user.wanted() });
             Ok(items.len() - 1)
@@ -343,21 +372,50 @@ async fn ensure_list<B: Backend>(
         entries.push(entry);
     }
     let outcomes = reconcile::ensure_many(backend, &items, concurrency, check_mode).await;
+    entries
+        .into_iter()
+        .zip(users)
+        .map(|(entry, (username, _))| {
+            let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
+            let outcome = entry.and_then(|i| outcomes[i].clone().map_err(UserFailure::Run));
+            UserRun { username: username.clone(), outcome, done: done.cloned() }
+        })
+        .collect()
+}
 
-    let mut totals = Totals::default();
-    let mut results = Vec::with_capacity(users.len());
-    let mut runs = Vec::with_capacity(users.len());
+/// The module's result for one user.
+fn one_result(run: &UserRun, diff: bool) -> ModuleResult {
+    let mut result = match &run.outcome {
+        Ok(outcome) => {
+            let mut result = ModuleResult::ok(outcome.changed(), outcome.message());
+            if diff {
+                let (before, after) = outcome.plan.diff();
+                result.set_diff(before, after);
+            }
+            result
+        }
+        Err(e) => ModuleResult::failed(e.to_string()),
+    };
+    if run.outcome.is_err() && run.done.is_some() {
+        result.set("changed", true);
+    }
+    for (key, value) in run.outcome.as_ref().ok().or(run.done.as_ref()).into_iter().flat_map(outcome_fields) {
+        result.set(key, value);
+    }
+    result
+}
+
+/// The module's result for a list: one entry per user, the totals, and a message naming the
+/// first failures.
+fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
+    let mut results = Vec::with_capacity(runs.len());
     let mut failures = Vec::new();
     let mut diffs = Vec::new();
-    for (index, entry) in entries.into_iter().enumerate() {
+    for (index, run) in runs.iter().enumerate() {
         let mut fields = Map::new();
-        fields.insert("username".into(), json!(users[index].0));
-        let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
-        let outcome = entry.and_then(|i| outcomes[i].as_ref().map_err(|e| e.to_string()));
-        runs.push(UserRun { username: users[index].0.clone(), outcome: outcome.clone().cloned(), done: done.cloned() });
-        match outcome {
+        fields.insert("username".into(), json!(run.username));
+        match &run.outcome {
             Ok(outcome) => {
-                totals.add(outcome);
                 fields.insert("changed".into(), outcome.changed().into());
                 fields.insert("msg".into(), outcome.message().into());
                 fields.extend(outcome_fields(outcome).map(|(k, v)| (k.to_string(), v)));
@@ -370,11 +428,10 @@ async fn ensure_list<B: Backend>(
                 }
             }
             Err(msg) => {
-                totals.add_failure(done);
                 failures.push(format!("users[{index}]: {msg}"));
                 fields.insert("failed".into(), true.into());
-                fields.insert("msg".into(), msg.into());
-                if let Some(done) = done {
+                fields.insert("msg".into(), msg.to_string().into());
+                if let Some(done) = &run.done {
                     fields.insert("changed".into(), true.into());
                     fields.extend(outcome_fields(done).map(|(k, v)| (k.to_string(), v)));
                 }
@@ -385,9 +442,9 @@ async fn ensure_list<B: Backend>(
 
     let changed = results.iter().any(|r| r.get("changed") == Some(&Value::Bool(true)));
     let mut result = if failures.is_empty() {
-        ModuleResult::ok(changed, totals.summary())
+        ModuleResult::ok(changed, totals.summary(false))
     } else {
-        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), users.len(), totals.summary());
+        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), runs.len(), totals.summary(false));
         msg.push_str(&failures.iter().take(FAILURES_IN_MSG).cloned().collect::<Vec<_>>().join("; "));
         if failures.len() > FAILURES_IN_MSG {
             msg.push_str(&format!("; and {} more (see `users`)", failures.len() - FAILURES_IN_MSG));
@@ -410,7 +467,20 @@ async fn ensure_list<B: Backend>(
     if diff {
         result.set("diff", diffs);
     }
-    (result, runs)
+    result
+}
+
+/// How many users ended each way: the one count the module's `totals` and `msg` and the
+/// command-line tool's summary all show.
+fn totals_of(users: &[UserRun]) -> Totals {
+    let mut totals = Totals::default();
+    for user in users {
+        match &user.outcome {
+            Ok(outcome) => totals.add(outcome),
+            Err(_) => totals.add_failure(user.done.as_ref()),
+        }
+    }
+    totals
 }
 
 /// The fields every successful user result has.
@@ -434,7 +504,7 @@ fn masked(params: &Map<String, Value>) -> Map<String, Value> {
         .map(|(key, value)| {
             let value = match value {
                 Value::Null => Value::Null,
-                _ if SECRET_PARAMS.contains(&key.as_str()) || looks_secret(key) => no_log(),
+                _ if params::is_secret(key) || looks_secret(key) => no_log(),
                 Value::Array(items) if key == "users" && items.iter().all(Value::is_object) => masked_value(value),
                 _ if key == "users" => no_log(),
                 other => masked_value(other),

@@ -9,13 +9,9 @@ use homeserver::mas::{LoginPace, Mas, MasClient};
 use homeserver::synapse::Synapse;
 use homeserver::{Http, Secret, Server, Transport};
 
-/// Parameters that are secrets: masked in `invocation` and everywhere else.
-pub const SECRET_PARAMS: &[&str] =
-    &["password", "registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database"];
+use crate::module::Failure;
+use crate::params::get as param;
 
-const DEFAULT_HOMESERVER_URL: &str = "http://127.0.0.1:8008";
-const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
-const DEFAULT_WAIT_TIMEOUT_SECS: f64 = 60.0;
 /// The longest `timeout`: an hour for one answer is already more than any homeserver needs.
 const TIMEOUT_MAX_SECS: f64 = 3600.0;
 /// The longest `wait_timeout`: a day.
@@ -51,13 +47,13 @@ impl Settings {
     /// Takes the connection parameters. Secrets, including those read from files, are added to
     /// `redactor` as soon as they are known.
     pub fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Settings, ParamError> {
-        let backend = match params.take_choice("backend", &["synapse", "dendrite", "mas"])? {
+        let backend = match params.take_choice("backend", param("backend").choices())? {
             None | Some("synapse") => BackendKind::Synapse,
             Some("dendrite") => BackendKind::Dendrite,
             Some(_) => BackendKind::Mas,
         };
-        let homeserver_url =
-            take_url(params, redactor, "homeserver_url")?.unwrap_or_else(|| DEFAULT_HOMESERVER_URL.to_string());
+        let homeserver_url = take_url(params, redactor, "homeserver_url")?
+            .unwrap_or_else(|| param("homeserver_url").default_str().into());
         let server_name = params.take_str("server_name")?.filter(|s| !s.is_empty());
         if let Some(name) = &server_name {
             if name.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
@@ -77,7 +73,8 @@ impl Settings {
         let mas_url = take_url(params, redactor, "mas_url")?;
         let mas_client_id = params.take_str("mas_client_id")?.filter(|s| !s.is_empty());
         let mas_client_secret = take_secret(params, redactor, "mas_client_secret")?;
-        let skip_password_check = params.take_bool("skip_password_check")?.unwrap_or(false);
+        let skip_password_check =
+            params.take_bool("skip_password_check")?.unwrap_or(param("skip_password_check").default_bool());
         let mas_login_pace = take_mas_login_pace(params)?;
         let mas = match (backend, mas_url, mas_client_id, mas_client_secret) {
             // Without server_name, MAS's site-config says it.
@@ -103,15 +100,15 @@ impl Settings {
                 ))
             }
         };
-        let validate_certs = params.take_bool("validate_certs")?.unwrap_or(true);
+        let validate_certs = params.take_bool("validate_certs")?.unwrap_or(param("validate_certs").default_bool());
         let ca_path = params.take_str("ca_path")?.map(PathBuf::from);
-        let timeout = params.take_seconds("timeout")?.unwrap_or(DEFAULT_TIMEOUT_SECS);
+        let timeout = params.take_seconds("timeout")?.unwrap_or(param("timeout").default_number());
         if timeout == 0.0 || timeout > TIMEOUT_MAX_SECS {
             return Err(
                 params.invalid("timeout", format!("must be more than 0 and at most {TIMEOUT_MAX_SECS} seconds"))
             );
         }
-        let wait_timeout = params.take_seconds("wait_timeout")?.unwrap_or(DEFAULT_WAIT_TIMEOUT_SECS);
+        let wait_timeout = params.take_seconds("wait_timeout")?.unwrap_or(param("wait_timeout").default_number());
         if wait_timeout > WAIT_TIMEOUT_MAX_SECS {
             return Err(
                 params.invalid("wait_timeout", format!("must be at most {WAIT_TIMEOUT_MAX_SECS} seconds (a day)"))
@@ -153,8 +150,8 @@ impl Settings {
 
     /// Connects to the homeserver these settings name. Makes a request only when the server's
     /// domain has to be asked for.
-    pub async fn connect(&self) -> Result<Server, String> {
-        let http = Http::new(self.transport.clone())?;
+    pub async fn connect(&self) -> Result<Server, Failure> {
+        let http = Http::new(self.transport.clone()).map_err(Failure::Start)?;
         match self.backend {
             BackendKind::Synapse => Synapse::connect(
                 http,
@@ -164,7 +161,7 @@ impl Settings {
             )
             .await
             .map(Server::Synapse)
-            .map_err(|e| e.to_string()),
+            .map_err(Failure::homeserver),
             BackendKind::Dendrite => Dendrite::connect(
                 http,
                 self.server_name.clone(),
@@ -174,10 +171,10 @@ impl Settings {
             )
             .await
             .map(|dendrite| Server::Dendrite(Box::new(dendrite)))
-            .map_err(|e| e.to_string()),
+            .map_err(Failure::homeserver),
             BackendKind::Mas => {
                 let Some(client) = &self.mas_client else {
-                    return Err("backend mas needs the MAS client".to_string());
+                    return Err(Failure::Start("backend mas needs the MAS client".to_string()));
                 };
                 Mas::connect(
                     http,
@@ -188,7 +185,7 @@ impl Settings {
                 )
                 .await
                 .map(|mas| Server::Mas(Box::new(mas)))
-                .map_err(|e| e.to_string())
+                .map_err(Failure::homeserver)
             }
         }
     }

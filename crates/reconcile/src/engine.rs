@@ -1,6 +1,6 @@
 //! Observe, plan, apply: one account through a backend.
 
-use homeserver::{Backend, Lookup, NewAccount, Operation, UserId};
+use homeserver::{Backend, Lookup, NewAccount, Operation, Setting, UserId};
 
 use crate::plan::{plan, Action, Observed, Plan, PlanError, UpdatePassword, Wanted};
 
@@ -14,10 +14,22 @@ pub enum Error {
     /// Part of the plan was carried out before a step failed: the account changed all the same.
     /// `done` holds what was done (a creation whose password or flag then failed counts).
     #[error("{}", partial_message(done, cause))]
-    Partial { done: Box<Outcome>, cause: homeserver::Error },
+    Partial { done: Box<Outcome>, cause: Box<homeserver::Error> },
 }
 
 impl Error {
+    /// The settings this error asks to set or check, for a front end to say where each is set.
+    pub fn settings(&self) -> Vec<Setting> {
+        match self {
+            Error::Homeserver(e) => e.settings(),
+            Error::Partial { cause, .. } => cause.settings(),
+            Error::Plan(PlanError::Needs { setting, .. }) => vec![*setting],
+            Error::Plan(PlanError::CannotPredict { .. }) => vec![Setting::AdminAccessToken],
+            Error::Plan(PlanError::Unfinished { .. }) => vec![Setting::UpdatePassword],
+            Error::Plan(_) => Vec::new(),
+        }
+    }
+
     /// What was changed before the failure, if anything.
     pub fn done(&self) -> Option<&Outcome> {
         match self {
@@ -65,7 +77,7 @@ impl Outcome {
             return format!("{user} is already as wanted");
         }
         let parts: Vec<String> =
-            self.plan.actions.iter().map(|action| describe(*action, user, !self.check_mode)).collect();
+            self.plan.actions.iter().map(|action| action.sentence(user, !self.check_mode)).collect();
         let sentence = parts.join(" and ");
         if !self.check_mode {
             return sentence;
@@ -75,19 +87,6 @@ impl Outcome {
         } else {
             format!("would {sentence} ({})", self.caveats.join("; "))
         }
-    }
-}
-
-fn describe(action: Action, user: &UserId, done: bool) -> String {
-    let verb = |now: &str, past: &str| if done { past.to_string() } else { now.to_string() };
-    match action {
-        Action::Create { admin } | Action::CreateUnlessExists { admin } => {
-            format!("{} {user}{}", verb("create", "created"), if admin { " as an admin" } else { "" })
-        }
-        Action::SetAdmin(true) => format!("{} {user} to admin", verb("promote", "promoted")),
-        Action::SetAdmin(false) => format!("{} {user} from admin", verb("demote", "demoted")),
-        Action::SetPassword => format!("{} the password of {user}", verb("change", "changed")),
-        Action::AddEmail => format!("{} a verified email address to {user}", verb("add", "added")),
     }
 }
 
@@ -190,7 +189,7 @@ async fn apply_all<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, 
             partial.after.admin = Some(false);
         }
         let outcome = Outcome { user_id: user.clone(), plan: partial, check_mode: false, caveats: Vec::new() };
-        return Err(Error::Partial { done: Box::new(outcome), cause });
+        return Err(Error::Partial { done: Box::new(outcome), cause: Box::new(cause) });
     }
     Ok(())
 }
@@ -259,11 +258,11 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
         Action::Create { admin } => backend.create(user, &new(admin)).await?,
         Action::CreateUnlessExists { admin } => match backend.create(user, &new(admin)).await {
             Err(homeserver::Error::AlreadyExists { .. }) => {
-                return Err(Error::Homeserver(homeserver::Error::NeedsParameter {
+                return Err(Error::Homeserver(homeserver::Error::NeedsSetting {
                     action: format!(
                         "{user} exists, but the password does not log in; checking or changing its password or admin flag"
                     ),
-                    parameter: "admin_access_token",
+                    setting: Setting::AdminAccessToken,
                 }))
             }
             other => other?,
@@ -299,9 +298,9 @@ mod tests {
         list.iter().map(|call| (*call, "john".to_string())).collect()
     }
 
-    fn needs(err: &Error) -> &'static str {
+    fn needs(err: &Error) -> Setting {
         match err {
-            Error::Plan(PlanError::Needs { parameter, .. }) => parameter,
+            Error::Plan(PlanError::Needs { setting, .. }) => *setting,
             other => panic!("expected a missing parameter, got {other:?}"),
         }
     }
@@ -420,12 +419,12 @@ mod tests {
 
         // A backend that cannot: refused before anything is changed, and never asked.
         for existing in [false, true] {
-            let mut fake = Fake::new().without(Operation::AddEmail, "backend: mas");
+            let mut fake = Fake::new().without(Operation::AddEmail, Setting::MasBackend);
             if existing {
                 fake = fake.with("john", Stored::new(PASSWORD, false));
             }
             let err = run(&fake, &wanted, false).await.unwrap_err();
-            assert_eq!(needs(&err), "backend: mas");
+            assert_eq!(needs(&err), Setting::MasBackend);
             assert_eq!(fake.calls(), calls(&[Call::LookUp]));
         }
     }
@@ -447,7 +446,7 @@ mod tests {
             (
                 || {
                     Fake::new()
-                        .without(Operation::LookUp, "admin_access_token")
+                        .without(Operation::LookUp, Setting::AdminAccessToken)
                         .with("john", Stored::new(PASSWORD, true))
                 },
                 Some(true),
@@ -504,7 +503,7 @@ mod tests {
     async fn check_mode_without_look_ups_does_not_guess_whether_a_user_exists() {
         let password = Secret::new(PASSWORD);
         for existing in [false, true] {
-            let mut fake = Fake::new().without(Operation::LookUp, "admin_access_token");
+            let mut fake = Fake::new().without(Operation::LookUp, Setting::AdminAccessToken);
             if existing {
                 fake = fake.with("john", Stored::new("other-pw", false));
             }
@@ -560,9 +559,9 @@ mod tests {
         let password = Secret::new(PASSWORD);
         let secret_only = || {
             Fake::new()
-                .without(Operation::LookUp, "admin_access_token")
-                .without(Operation::SetAdmin, "admin_access_token")
-                .without(Operation::SetPassword, "admin_access_token")
+                .without(Operation::LookUp, Setting::AdminAccessToken)
+                .without(Operation::SetAdmin, Setting::AdminAccessToken)
+                .without(Operation::SetPassword, Setting::AdminAccessToken)
         };
 
         // The password logs in: it exists, and the session says it is an admin.
@@ -587,7 +586,7 @@ mod tests {
         assert!(
             matches!(
                 &err,
-                Error::Homeserver(homeserver::Error::NeedsParameter { parameter: "admin_access_token", .. })
+                Error::Homeserver(homeserver::Error::NeedsSetting { setting: Setting::AdminAccessToken, .. })
             ),
             "{err:?}"
         );
@@ -598,65 +597,65 @@ mod tests {
     #[tokio::test]
     async fn a_plan_the_backend_cannot_finish_is_refused_before_any_change() {
         let password = Secret::new(PASSWORD);
-        type Case = (fn() -> Fake, Option<bool>, UpdatePassword, Option<&'static str>, &'static str);
+        type Case = (fn() -> Fake, Option<bool>, UpdatePassword, Option<&'static str>, Setting);
         let cases: Vec<Case> = vec![
             (
-                || Fake::new().without(Operation::Create, "registration_shared_secret"),
+                || Fake::new().without(Operation::Create, Setting::RegistrationSharedSecret),
                 Some(true),
                 OnCreate,
                 None,
-                "registration_shared_secret",
+                Setting::RegistrationSharedSecret,
             ),
             (
                 || {
                     Fake::new()
-                        .without(Operation::SetAdmin, "admin_access_token")
+                        .without(Operation::SetAdmin, Setting::AdminAccessToken)
                         .with("john", Stored::new("pw", false))
                 },
                 Some(true),
                 OnCreate,
                 None,
-                "admin_access_token",
+                Setting::AdminAccessToken,
             ),
             // The second step is the one that cannot be done: the first is not done either.
             (
                 || {
                     Fake::new()
-                        .without(Operation::SetPassword, "admin_access_token")
+                        .without(Operation::SetPassword, Setting::AdminAccessToken)
                         .with("john", Stored::new("pw", true))
                 },
                 Some(false),
                 Always,
                 None,
-                "admin_access_token",
+                Setting::AdminAccessToken,
             ),
             // Create, then an email address it cannot add: not even created.
             (
-                || Fake::new().without(Operation::AddEmail, "backend: mas"),
+                || Fake::new().without(Operation::AddEmail, Setting::MasBackend),
                 Some(true),
                 OnCreate,
                 Some(EMAIL),
-                "backend: mas",
+                Setting::MasBackend,
             ),
             (
-                || Fake::new().without(Operation::AddEmail, "backend: mas").with("john", Stored::new("pw", true)),
+                || Fake::new().without(Operation::AddEmail, Setting::MasBackend).with("john", Stored::new("pw", true)),
                 Some(false),
                 Always,
                 Some(EMAIL),
-                "backend: mas",
+                Setting::MasBackend,
             ),
             // Dendrite without its database: the flag cannot be seen, so it cannot be compared.
             (
                 || {
                     Fake::new()
                         .admin_unseen()
-                        .without(Operation::SetAdmin, "dendrite_database")
+                        .without(Operation::SetAdmin, Setting::DendriteDatabase)
                         .with("john", Stored::new(PASSWORD, false))
                 },
                 Some(true),
                 OnCreate,
                 None,
-                "dendrite_database",
+                Setting::DendriteDatabase,
             ),
         ];
         for (i, (build, admin, update, email, parameter)) in cases.into_iter().enumerate() {
@@ -729,7 +728,10 @@ mod tests {
 
         // Created, then its password refused: failed, with the creation as done.
         let err = run(&fake, &want(&password, Some(true), OnCreate), false).await.unwrap_err();
-        assert!(matches!(&err, Error::Partial { cause: homeserver::Error::HalfDone { .. }, .. }), "{err:?}");
+        assert!(
+            matches!(&err, Error::Partial { cause, .. } if matches!(**cause, homeserver::Error::HalfDone { .. })),
+            "{err:?}"
+        );
         assert!(err.to_string().starts_with("@john:example.com was created, but finishing it failed"), "{err}");
         let done = err.done().unwrap();
         assert_eq!(done.plan.actions, vec![Action::Create { admin: true }]);

@@ -16,7 +16,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
-use homeserver::{Account, Backend, Error, Login, Lookup, NewAccount, Operation, Secret, UserId, UserIdRules};
+use homeserver::{Account, Backend, Error, Login, Lookup, NewAccount, Operation, Secret, Setting, UserId, UserIdRules};
 
 pub(crate) const SERVER: &str = "example.com";
 
@@ -33,6 +33,7 @@ pub(crate) fn refused(action: &str) -> Error {
         errcode: Some("M_UNKNOWN".into()),
         message: "scripted failure".into(),
         hint: None,
+        about: &[],
     }
 }
 
@@ -89,7 +90,7 @@ pub(crate) struct Fake {
     half_done: HashSet<String>,
     /// Extra yields per call for a user: a slow answer, to make calls finish out of order.
     slow: HashMap<String, usize>,
-    missing: Vec<(Operation, &'static str)>,
+    missing: Vec<(Operation, Setting)>,
     unforeseeable: Vec<(Operation, &'static str)>,
     lists: bool,
     admin_unseen: bool,
@@ -130,8 +131,8 @@ impl Fake {
     }
 
     /// `missing_for(operation)` names `parameter`.
-    pub(crate) fn without(mut self, operation: Operation, parameter: &'static str) -> Fake {
-        self.missing.push((operation, parameter));
+    pub(crate) fn without(mut self, operation: Operation, setting: Setting) -> Fake {
+        self.missing.push((operation, setting));
         self
     }
 
@@ -254,6 +255,7 @@ impl Fake {
                 errcode: Some("M_NOT_FOUND".into()),
                 message: "no such user".into(),
                 hint: None,
+                about: &[],
             }),
         }
     }
@@ -294,7 +296,7 @@ impl Backend for Fake {
         self.passwords_refused.clone()
     }
 
-    fn missing_for(&self, operation: Operation) -> Option<&'static str> {
+    fn missing_for(&self, operation: Operation) -> Option<Setting> {
         self.missing.iter().find(|(op, _)| *op == operation).map(|(_, parameter)| *parameter)
     }
 

@@ -9,7 +9,9 @@ mod engine;
 mod fake;
 mod many;
 mod plan;
+mod wording;
 
 pub use engine::{ensure, Error, Outcome};
 pub use many::{ensure_many, Item, Totals};
 pub use plan::{plan, Action, Observed, Plan, PlanError, State, UpdatePassword, Wanted};
+pub use wording::Wording;

@@ -6,6 +6,7 @@ use homeserver::{Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
 use crate::plan::{Action, UpdatePassword, Wanted};
+use crate::wording::{total_word, FAILED, TOTALS_ORDER, UNCHANGED};
 
 /// One account of a list.
 #[derive(Debug, Clone)]
@@ -80,21 +81,18 @@ impl Totals {
         }
     }
 
-    /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero.
-    pub fn summary(&self) -> String {
-        let parts: Vec<String> = [
-            (self.created, "created"),
-            (self.promoted, "promoted"),
-            (self.demoted, "demoted"),
-            (self.password_changed, "password changed"),
-            (self.email_added, "email added"),
-            (self.unchanged, "unchanged"),
-            (self.failed, "failed"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
+    /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero; with `check_mode`,
+    /// what would be done ("2 to create").
+    pub fn summary(&self, check_mode: bool) -> String {
+        let changes = [self.created, self.promoted, self.demoted, self.password_changed, self.email_added];
+        let parts: Vec<String> = changes
+            .into_iter()
+            .zip(TOTALS_ORDER)
+            .map(|(n, wording)| (n, total_word(wording, !check_mode)))
+            .chain([(self.unchanged, UNCHANGED), (self.failed, FAILED)])
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
         if parts.is_empty() {
             "no users".to_string()
         } else {
@@ -169,7 +167,7 @@ mod tests {
         // The ones after the failures were done all the same.
         assert_eq!(fake.account("frank"), Some(Stored::new(PASSWORD, true)));
         assert_eq!(fake.account("carol"), None);
-        assert_eq!(totals(&results).summary(), "2 created, 1 promoted, 1 unchanged, 2 failed");
+        assert_eq!(totals(&results).summary(false), "2 created, 1 promoted, 1 unchanged, 2 failed");
     }
 
     #[tokio::test]
@@ -234,7 +232,7 @@ mod tests {
         let results = ensure_many(&fake, &items(&["alice", "bob"], &want(&password, None, OnCreate)), 2, false).await;
         assert_eq!(results, vec![Err(Error::Homeserver(refused("listing users"))); 2]);
         assert_eq!(fake.calls(), vec![(Call::List, String::new())]);
-        assert_eq!(totals(&results).summary(), "2 failed");
+        assert_eq!(totals(&results).summary(false), "2 failed");
     }
 
     #[tokio::test]
@@ -261,7 +259,7 @@ mod tests {
             }
         }
         assert_eq!(totals(&check), totals(&done));
-        assert_eq!(totals(&done).summary(), "1 created, 1 promoted, 1 password changed, 1 unchanged, 1 failed");
+        assert_eq!(totals(&done).summary(false), "1 created, 1 promoted, 1 password changed, 1 unchanged, 1 failed");
     }
 
     #[tokio::test]
@@ -293,6 +291,6 @@ mod tests {
         totals.add_failure(Some(&done));
         totals.add_failure(None);
         assert_eq!(totals, Totals { demoted: 1, failed: 2, ..Totals::default() });
-        assert_eq!(Totals::default().summary(), "no users");
+        assert_eq!(Totals::default().summary(false), "no users");
     }
 }

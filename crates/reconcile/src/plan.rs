@@ -1,6 +1,6 @@
 //! The decision table: observed account and wanted account in, actions out.
 
-use homeserver::{Operation, Secret, UserId};
+use homeserver::{Operation, Secret, Setting, UserId};
 use serde_json::{json, Value};
 
 /// When an existing user's password is made the wanted one.
@@ -77,8 +77,8 @@ pub struct Plan {
 /// Why there is no honest plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    #[error("{what} {user} needs `{parameter}`")]
-    Needs { what: &'static str, user: String, parameter: &'static str },
+    #[error("{what} {user} needs `{setting}`")]
+    Needs { what: &'static str, user: String, setting: Setting },
     #[error(
         "{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)"
     )]
@@ -119,21 +119,21 @@ impl Plan {
     }
 }
 
-/// Decides what to do. `missing_for` names the parameter a backend lacks for an operation, so a
+/// Decides what to do. `missing_for` gives the setting a backend lacks for an operation, so a
 /// plan it could not finish is refused before anything is changed.
 pub fn plan(
     user: &UserId,
     observed: &Observed,
     wanted: &Wanted<'_>,
-    missing_for: impl Fn(Operation) -> Option<&'static str>,
+    missing_for: impl Fn(Operation) -> Option<Setting>,
     check_mode: bool,
 ) -> Result<Plan, PlanError> {
     let require = |operation: Operation, what: &'static str| match missing_for(operation) {
-        Some(parameter) => Err(PlanError::Needs { what, user: user.to_string(), parameter }),
+        Some(setting) => Err(PlanError::Needs { what, user: user.to_string(), setting }),
         None => Ok(()),
     };
     let not_observed = |operation: Operation, what: &'static str| match missing_for(operation) {
-        Some(parameter) => PlanError::Needs { what: "checking", user: user.to_string(), parameter },
+        Some(setting) => PlanError::Needs { what: "checking", user: user.to_string(), setting },
         None => PlanError::NotObserved { what, user: user.to_string() },
     };
     let before = State { exists: observed.exists, admin: observed.admin };
@@ -225,12 +225,12 @@ mod tests {
         TokenOnly,
     }
 
-    fn missing(given: Given) -> impl Fn(Operation) -> Option<&'static str> {
+    fn missing(given: Given) -> impl Fn(Operation) -> Option<Setting> {
         move |op| match (given, op) {
             (Given::SecretOnly, Operation::LookUp | Operation::SetAdmin | Operation::SetPassword) => {
-                Some("admin_access_token")
+                Some(Setting::AdminAccessToken)
             }
-            (Given::TokenOnly, Operation::Create) => Some("registration_shared_secret"),
+            (Given::TokenOnly, Operation::Create) => Some(Setting::RegistrationSharedSecret),
             _ => None,
         }
     }
@@ -269,13 +269,13 @@ mod tests {
 
     #[test]
     fn the_table() {
-        type Row = (Observed, Option<bool>, UpdatePassword, Given, Result<Vec<Action>, &'static str>);
+        type Row = (Observed, Option<bool>, UpdatePassword, Given, Result<Vec<Action>, Setting>);
         let rows: Vec<Row> = vec![
             // Missing users are created with the wanted flag (no flag: not an admin).
             (MISSING, Some(true), OnCreate, Given::Both, Ok(vec![Action::Create { admin: true }])),
             (MISSING, Some(false), Always, Given::Both, Ok(vec![Action::Create { admin: false }])),
             (MISSING, None, OnCreate, Given::Both, Ok(vec![Action::Create { admin: false }])),
-            (MISSING, Some(true), OnCreate, Given::TokenOnly, Err("registration_shared_secret")),
+            (MISSING, Some(true), OnCreate, Given::TokenOnly, Err(Setting::RegistrationSharedSecret)),
             // Existing and as wanted: nothing.
             (found(true, None), Some(true), OnCreate, Given::Both, Ok(vec![])),
             (found(false, None), Some(false), OnCreate, Given::Both, Ok(vec![])),
@@ -294,8 +294,8 @@ mod tests {
                 Ok(vec![Action::SetAdmin(false), Action::SetPassword]),
             ),
             // Without the admin token (the account was seen through a login).
-            (found(false, Some(true)), Some(true), OnCreate, Given::SecretOnly, Err("admin_access_token")),
-            (found(true, Some(true)), Some(false), OnCreate, Given::SecretOnly, Err("admin_access_token")),
+            (found(false, Some(true)), Some(true), OnCreate, Given::SecretOnly, Err(Setting::AdminAccessToken)),
+            (found(true, Some(true)), Some(false), OnCreate, Given::SecretOnly, Err(Setting::AdminAccessToken)),
             // Unknown existence: create, and let the server refuse if it exists.
             (UNKNOWN, Some(true), OnCreate, Given::SecretOnly, Ok(vec![Action::CreateUnlessExists { admin: true }])),
             (UNKNOWN, None, Always, Given::SecretOnly, Ok(vec![Action::CreateUnlessExists { admin: false }])),
@@ -304,7 +304,7 @@ mod tests {
             let got = run(observed, admin, update, given, false);
             match (&got, &expected) {
                 (Ok(plan), Ok(actions)) => assert_eq!(&plan.actions, actions, "row {i}"),
-                (Err(PlanError::Needs { parameter, .. }), Err(p)) => assert_eq!(parameter, p, "row {i}"),
+                (Err(PlanError::Needs { setting, .. }), Err(p)) => assert_eq!(setting, p, "row {i}"),
                 _ => panic!("row {i}: got {got:?}, expected {expected:?}"),
             }
             // Check mode predicts the same plan (it only may refuse to guess).
@@ -330,11 +330,11 @@ mod tests {
             displayname: None,
             email: None,
         };
-        let missing = |op| (op == Operation::SetAdmin).then_some("dendrite_database");
+        let missing = |op| (op == Operation::SetAdmin).then_some(Setting::DendriteDatabase);
         let err = plan(&john(), &observed, &wanted, missing, false).unwrap_err();
         assert_eq!(
             err,
-            PlanError::Needs { what: "checking", user: "@john:example.com".into(), parameter: "dendrite_database" }
+            PlanError::Needs { what: "checking", user: "@john:example.com".into(), setting: Setting::DendriteDatabase }
         );
         // Nothing wanted of the flag: nothing to check.
         let wanted = Wanted { admin: None, ..wanted };

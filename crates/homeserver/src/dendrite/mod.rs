@@ -16,7 +16,7 @@ pub use database::AccountsDatabase;
 use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
 use crate::client::{self, escape, log_in_and_out, token_hint, user_path};
 use crate::http::{Http, Request};
-use crate::{shared_secret, Error, Secret, UserId, UserIdRules};
+use crate::{shared_secret, Error, Secret, Setting, UserId, UserIdRules};
 
 /// An admin-only GET: 403 for anyone else.
 const ADMIN_PROBE: &str = "/_dendrite/admin/registrationTokens";
@@ -58,7 +58,7 @@ impl Dendrite {
     fn database(&self, action: &str) -> Result<&AccountsDatabase, Error> {
         self.database
             .as_ref()
-            .ok_or_else(|| Error::NeedsParameter { action: action.to_string(), parameter: "dendrite_database" })
+            .ok_or_else(|| Error::NeedsSetting { action: action.to_string(), setting: Setting::DendriteDatabase })
     }
 }
 
@@ -82,12 +82,12 @@ impl Backend for Dendrite {
         })
     }
 
-    fn missing_for(&self, operation: Operation) -> Option<&'static str> {
+    fn missing_for(&self, operation: Operation) -> Option<Setting> {
         match operation {
-            Operation::Create if self.shared_secret.is_none() => Some("registration_shared_secret"),
-            Operation::SetAdmin if self.database.is_none() => Some("dendrite_database"),
-            Operation::SetPassword if self.admin_token.is_none() => Some("admin_access_token"),
-            Operation::AddEmail => Some("backend: mas"),
+            Operation::Create if self.shared_secret.is_none() => Some(Setting::RegistrationSharedSecret),
+            Operation::SetAdmin if self.database.is_none() => Some(Setting::DendriteDatabase),
+            Operation::SetPassword if self.admin_token.is_none() => Some(Setting::AdminAccessToken),
+            Operation::AddEmail => Some(Setting::MasBackend),
             _ => None,
         }
     }
@@ -136,7 +136,7 @@ impl Backend for Dendrite {
         let token = self
             .admin_token
             .as_ref()
-            .ok_or_else(|| Error::NeedsParameter { action: action.clone(), parameter: "admin_access_token" })?;
+            .ok_or_else(|| Error::NeedsSetting { action: action.clone(), setting: Setting::AdminAccessToken })?;
         let reply = self
             .http
             .send(
