@@ -329,13 +329,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             eprintln!("{text}");
         }) as module::ProgressSink
     });
-    let execution = module::execute_with_progress(
-        Params::new(layers.params.clone()),
-        cli.output.check,
-        cli.output.diff,
-        &mut redactor,
-        progress,
-    );
+    // The typed request, then the run; `invocation` shows the parameters as given, masked.
+    let invocation = module::masked(&layers.params);
+    let request = module::Request::take(Params::new(layers.params.clone()), &mut redactor).map_err(Failure::Param);
+    let run = module::Run { check_mode: cli.output.check, diff: cli.output.diff, progress };
+    let execution = module::execute_request(request, invocation, run, &mut redactor);
     out.report(&execution, &layers, &warnings, cli.output.diff, &redactor)
 }
 

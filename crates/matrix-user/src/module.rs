@@ -1,8 +1,9 @@
 //! The Ansible module `matrix_user`: args file in, one JSON result out.
 //!
-//! [`execute`] is the module's logic on a parameter map, however it was given: the module reads it
-//! from Ansible's args file, the command-line tool (`cli`) builds it from flags, environment and
-//! files. Both get the same result object.
+//! Both front ends build the same typed [`Request`] (settings and users): the module from
+//! Ansible's args file ([`Request::take`]), the command-line tool (`cli`) from flags, environment
+//! and files. [`execute_request`] runs it and gives the typed [`Execution`], from which the
+//! module's result object is built.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -194,15 +195,15 @@ pub struct Execution {
     pub failure: Option<Failure>,
 }
 
-fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
+pub fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
     Ok(params.take_choice("update_password", params::get("update_password").choices())?.map(|choice| match choice {
         "always" => UpdatePassword::Always,
         _ => UpdatePassword::OnCreate,
     }))
 }
 
-/// What the task asks for: one user, or a list.
-enum Request {
+/// Who the task asks for: one user, or a list.
+pub enum Users {
     One(UserParams),
     /// Each item parsed on its own, a bad item failing alone; with the username as given.
     Many {
@@ -211,36 +212,70 @@ enum Request {
     },
 }
 
+/// The typed request both front ends build: the connection settings and the users to ensure.
+/// The module takes it from the args file ([`Request::take`]), the command-line tool from its
+/// flags, environment and files; [`execute_request`] runs it.
+pub struct Request {
+    pub settings: Settings,
+    pub users: Users,
+}
+
 impl Request {
-    fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Request, ParamError> {
+    /// The request of an Ansible task's parameters; refuses parameters left over.
+    pub fn take(mut params: Params, redactor: &mut Redactor) -> Result<Request, ParamError> {
+        let settings = Settings::take(&mut params, redactor)?;
+        let users = Users::take(&mut params, redactor)?;
+        params.finish()?;
+        Ok(Request { settings, users })
+    }
+}
+
+/// `concurrency`'s range: a count of at most [`CONCURRENCY_MAX`].
+pub fn check_concurrency(concurrency: u64) -> Result<usize, String> {
+    if concurrency > CONCURRENCY_MAX {
+        return Err(format!("must be at most {CONCURRENCY_MAX}"));
+    }
+    Ok(concurrency as usize)
+}
+
+impl Users {
+    fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Users, ParamError> {
         let concurrency = params.take_count("concurrency")?;
         let Some(items) = params.take_object_list("users")? else {
             if concurrency.is_some() {
                 return Err(params.invalid("concurrency", "applies only with `users`"));
             }
-            return UserParams::take(params, redactor, UpdatePassword::OnCreate).map(Request::One);
+            return UserParams::take(params, redactor, UpdatePassword::OnCreate).map(Users::One);
         };
         // Given beside `users`, it is the default of every item.
         let default_update = take_update_password(params)?.unwrap_or(UpdatePassword::OnCreate);
         if ["username", "password", "admin"].iter().any(|key| params.as_map().contains_key(*key)) {
             return Err(params.invalid("users", "set either `users` or `username`/`password`/`admin`, not both"));
         }
-        let users = items
-            .into_iter()
-            .map(|mut item| {
-                let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
-                let user =
-                    UserParams::take(&mut item, redactor, default_update).and_then(|user| item.finish().map(|()| user));
-                (username, user)
-            })
-            .collect();
+        let users = users_of(items, redactor, default_update);
         // Unset: the table's default (Synapse registers fastest at 2-4 concurrent requests).
         let concurrency = concurrency.unwrap_or(params::get("concurrency").default_number() as u64);
-        if concurrency > CONCURRENCY_MAX {
-            return Err(params.invalid("concurrency", format!("must be at most {CONCURRENCY_MAX}")));
-        }
-        Ok(Request::Many { users, concurrency: concurrency as usize })
+        let concurrency = check_concurrency(concurrency).map_err(|problem| params.invalid("concurrency", problem))?;
+        Ok(Users::Many { users, concurrency })
     }
+}
+
+/// The items of a `users` list, each taken on its own (a bad item fails alone), with the
+/// username as given.
+pub fn users_of(
+    items: Vec<Params>,
+    redactor: &mut Redactor,
+    default_update: UpdatePassword,
+) -> Vec<(Option<String>, Result<UserParams, ParamError>)> {
+    items
+        .into_iter()
+        .map(|mut item| {
+            let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
+            let user =
+                UserParams::take(&mut item, redactor, default_update).and_then(|user| item.finish().map(|()| user));
+            (username, user)
+        })
+        .collect()
 }
 
 /// Runs the module on the args file at `path` and prints its result.
@@ -258,32 +293,41 @@ pub fn run(path: &Path) -> ExitCode {
     }
 }
 
-/// The module's logic on `params` (the task's parameters, without `_ansible_*` keys): takes and
-/// checks them, reconciles each user (writing nothing in check mode) and builds the result. Every
-/// secret met is added to `redactor`, through which all output must pass.
+/// The module's logic on a parameter map (the task's parameters, without `_ansible_*` keys):
+/// [`Request::take`], then [`execute_request`].
 pub fn execute(params: Params, check_mode: bool, diff: bool, redactor: &mut Redactor) -> Execution {
-    execute_with_progress(params, check_mode, diff, redactor, None)
+    let invocation = masked(params.as_map());
+    let request = Request::take(params, redactor).map_err(Failure::Param);
+    execute_request(request, invocation, Run { check_mode, diff, progress: None }, redactor)
 }
 
-/// [`execute`], with progress lines of long waits sent to `progress`.
-pub fn execute_with_progress(
-    params: Params,
-    check_mode: bool,
-    diff: bool,
+/// How a request is run: check mode, diff, and where progress lines of long waits go.
+pub struct Run {
+    pub check_mode: bool,
+    pub diff: bool,
+    pub progress: Option<ProgressSink>,
+}
+
+/// The module's logic on a typed request (or why none could be built): reconciles each user
+/// (writing nothing in check mode) and builds the result, with `invocation` (the parameters as
+/// given, masked). Every secret met is added to `redactor`, through which all output must pass.
+pub fn execute_request(
+    request: Result<Request, Failure>,
+    invocation: Map<String, Value>,
+    run: Run,
     redactor: &mut Redactor,
-    progress: Option<ProgressSink>,
 ) -> Execution {
-    let invocation = masked(params.as_map());
     let mut warnings = Vec::new();
-    let (shape, users, failure) = match reconcile_params(params, check_mode, redactor, &mut warnings, progress) {
+    let outcome = request.and_then(|request| reconcile_request(request, run.check_mode, &mut warnings, run.progress));
+    let (shape, users, failure) = match outcome {
         Ok((shape, users)) => (Some(shape), users, None),
         Err(failure) => (None, Vec::new(), Some(failure)),
     };
     let totals = totals_of(&users);
     // The Ansible result, from the typed outcome alone.
     let mut result = match (&failure, shape, users.first()) {
-        (None, Some(Shape::One), Some(run)) => one_result(run, diff),
-        (None, Some(Shape::Many), _) => list_result(&users, &totals, diff),
+        (None, Some(Shape::One), Some(user)) => one_result(user, run.diff),
+        (None, Some(Shape::Many), _) => list_result(&users, &totals, run.diff),
         _ => ModuleResult::failed(failure.as_ref().map(ToString::to_string).unwrap_or_default()),
     };
     for warning in &warnings {
@@ -304,25 +348,22 @@ enum Shape {
     Many,
 }
 
-fn reconcile_params(
-    mut params: Params,
+fn reconcile_request(
+    request: Request,
     check_mode: bool,
-    redactor: &mut Redactor,
     warnings: &mut Vec<String>,
     progress: Option<ProgressSink>,
 ) -> Result<(Shape, Vec<UserRun>), Failure> {
-    let settings = Settings::take(&mut params, redactor)?;
+    let Request { settings, users } = request;
     warnings.extend(settings.warnings());
-    let request = Request::take(&mut params, redactor)?;
-    params.finish()?;
     crate::block_on(async {
         let mut backend = settings.connect().await?;
         if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
             mas.on_progress(progress);
         }
-        let result = match request {
-            Request::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs)),
-            Request::Many { users, concurrency } => {
+        let result = match users {
+            Users::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs)),
+            Users::Many { users, concurrency } => {
                 Ok((Shape::Many, ensure_list(&backend, &users, concurrency, check_mode).await))
             }
         };
@@ -498,7 +539,7 @@ fn outcome_fields(outcome: &Outcome) -> impl Iterator<Item = (&'static str, Valu
 /// secret parameters, and at any depth every key whose name suggests a secret (`password` in a
 /// `users` item, a misspelt `pasword`); `users` whole when it is not a list of objects (its
 /// passwords could be anywhere in it); the credentials in a URL.
-fn masked(params: &Map<String, Value>) -> Map<String, Value> {
+pub fn masked(params: &Map<String, Value>) -> Map<String, Value> {
     params
         .iter()
         .map(|(key, value)| {

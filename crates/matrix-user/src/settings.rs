@@ -103,17 +103,10 @@ impl Settings {
         let validate_certs = params.take_bool("validate_certs")?.unwrap_or(param("validate_certs").default_bool());
         let ca_path = params.take_str("ca_path")?.map(PathBuf::from);
         let timeout = params.take_seconds("timeout")?.unwrap_or(param("timeout").default_number());
-        if timeout == 0.0 || timeout > TIMEOUT_MAX_SECS {
-            return Err(
-                params.invalid("timeout", format!("must be more than 0 and at most {TIMEOUT_MAX_SECS} seconds"))
-            );
-        }
+        let timeout = check_timeout(timeout).map_err(|problem| params.invalid("timeout", problem))?;
         let wait_timeout = params.take_seconds("wait_timeout")?.unwrap_or(param("wait_timeout").default_number());
-        if wait_timeout > WAIT_TIMEOUT_MAX_SECS {
-            return Err(
-                params.invalid("wait_timeout", format!("must be at most {WAIT_TIMEOUT_MAX_SECS} seconds (a day)"))
-            );
-        }
+        let wait_timeout =
+            check_wait_timeout(wait_timeout).map_err(|problem| params.invalid("wait_timeout", problem))?;
         Ok(Settings {
             backend,
             server_name,
@@ -191,6 +184,34 @@ impl Settings {
     }
 }
 
+/// `timeout`'s range: more than 0 and at most [`TIMEOUT_MAX_SECS`].
+pub fn check_timeout(secs: f64) -> Result<f64, String> {
+    if secs == 0.0 || secs > TIMEOUT_MAX_SECS {
+        return Err(format!("must be more than 0 and at most {TIMEOUT_MAX_SECS} seconds"));
+    }
+    Ok(secs)
+}
+
+/// `wait_timeout`'s range: at most [`WAIT_TIMEOUT_MAX_SECS`].
+pub fn check_wait_timeout(secs: f64) -> Result<f64, String> {
+    if secs > WAIT_TIMEOUT_MAX_SECS {
+        return Err(format!("must be at most {WAIT_TIMEOUT_MAX_SECS} seconds (a day)"));
+    }
+    Ok(secs)
+}
+
+/// A URL's scheme: http or https. The user and password it may hold join `redactor` first.
+pub fn check_url(url: &str, redactor: &mut Redactor) -> Result<(), &'static str> {
+    if let Some(secrets) = url_credentials(url) {
+        secrets.iter().for_each(|secret| redactor.add(secret));
+    }
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err("must start with http:// or https://")
+    }
+}
+
 /// `mas_login_interval` and `mas_login_wait` (seconds), when either is given.
 fn take_mas_login_pace(params: &mut Params) -> Result<Option<LoginPace>, ParamError> {
     let interval = params.take_seconds("mas_login_interval")?;
@@ -214,15 +235,10 @@ fn take_mas_login_pace(params: &mut Params) -> Result<Option<LoginPace>, ParamEr
 /// An optional http(s) URL; the user and password it may hold are secrets.
 fn take_url(params: &mut Params, redactor: &mut Redactor, name: &str) -> Result<Option<String>, ParamError> {
     let url = params.take_str(name)?.filter(|s| !s.is_empty());
-    if let Some(secrets) = url.as_deref().and_then(url_credentials) {
-        secrets.iter().for_each(|secret| redactor.add(secret));
+    if let Some(url) = &url {
+        check_url(url, redactor).map_err(|problem| params.invalid(name, problem))?;
     }
-    match url {
-        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
-            Err(params.invalid(name, "must start with http:// or https://"))
-        }
-        url => Ok(url),
-    }
+    Ok(url)
 }
 
 /// The password in a URL's authority (`scheme://user:pw@host`), as written and decoded, and
@@ -251,20 +267,22 @@ fn take_secret(params: &mut Params, redactor: &mut Redactor, name: &str) -> Resu
             return Err(params.invalid(name, format!("set either `{name}` or `{file_param}`, not both")))
         }
         (Some(value), None) => value,
-        (None, Some(path)) => {
-            let text = read_secret_file(&path).map_err(|e| {
-                params.invalid(&file_param, format!("cannot read {path} as user {}: {e}", current_user()))
-            })?;
-            let value = text.trim().to_string();
-            if value.is_empty() {
-                return Err(params.invalid(&file_param, format!("{path} is empty")));
-            }
-            value
-        }
+        (None, Some(path)) => read_secret(&path).map_err(|problem| params.invalid(&file_param, problem))?,
         (None, None) => return Ok(None),
     };
     redactor.add(&value);
     Ok(Some(Secret::new(value)))
+}
+
+/// A secret file's secret: its text less surrounding white space, which must not be empty;
+/// the error says which file and as which user it was read. The caller adds it to the `Redactor`.
+pub fn read_secret(path: &str) -> Result<String, String> {
+    let text = read_secret_file(path).map_err(|e| format!("cannot read {path} as user {}: {e}", current_user()))?;
+    let value = text.trim().to_string();
+    if value.is_empty() {
+        return Err(format!("{path} is empty"));
+    }
+    Ok(value)
 }
 
 /// The most a secret file may hold: a secret is a line, not a file of any size (a typo such as
