@@ -1,16 +1,16 @@
 //! The command-line tool: `matrix-user register` and `matrix-user ensure`.
 //!
-//! It builds the parameter map the Ansible module gets (same names, same values) from flags,
-//! environment and files (`config`), runs it through the module's own logic
-//! ([`module::execute`]) and prints the module's result object (`--json`) or a line per user and
-//! a summary. Every line it prints passes through the same [`Redactor`] as the module's result.
+//! It reads flags, environment and files into layers (`config`), builds from them the typed
+//! request the module builds from its args file ([`module::Request::take`], the same checks),
+//! runs it ([`module::execute_request`]) and prints the module's result object (`--json`) or a
+//! line per user and a summary. Every line it prints passes through the same [`Redactor`] as the module's result.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ansible_module::{ParamError, Params, Redactor};
+use ansible_module::{ParamError, Redactor};
 use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use reconcile::{Outcome, Totals};
 
@@ -315,7 +315,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Command::Register(args) => build_register(args, &cli.connection, &mut redactor),
         Command::Ensure(args) => build_ensure(args, &cli.connection, &mut redactor),
     };
-    let layers = match built {
+    let mut layers = match built {
         Ok(layers) => layers,
         Err(msg) => return out.usage_error(&msg, &redactor),
     };
@@ -329,9 +329,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             eprintln!("{text}");
         }) as module::ProgressSink
     });
-    // The typed request, then the run; `invocation` shows the parameters as given, masked.
+    // The typed request, read from the layers as the module reads its args file, then the run;
+    // `invocation` shows the parameters as given, masked.
     let invocation = module::masked(&layers.params);
-    let request = module::Request::take(Params::new(layers.params.clone()), &mut redactor).map_err(Failure::Param);
+    let request = module::Request::take(&mut layers, &mut redactor).map_err(Failure::Param);
     let run = module::Run { check_mode: cli.output.check, diff: cli.output.diff, progress };
     let execution = module::execute_request(request, invocation, run, &mut redactor);
     out.report(&execution, &layers, &warnings, cli.output.diff, &redactor)

@@ -1,16 +1,18 @@
 //! Where the command-line tool's parameters come from: flags, `MATRIX_USER_*` environment
-//! variables and a config file, merged per setting in that order of precedence into the same
-//! parameter map the Ansible module reads, remembering where each parameter came from so that an
-//! error can name the flag, variable or file to fix.
+//! variables and a config file, merged per setting in that order of precedence into [`Layers`],
+//! which remembers where each parameter came from so that an error can name the flag, variable or
+//! file to fix. The typed request is read from the layers as the module reads its args file
+//! (`ParamReader`), each value with the same checks.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ansible_module::Redactor;
+use ansible_module::{ParamError, Params, Redactor};
 use serde_json::{Map, Value};
 
 use crate::params::{self, Scope, PARAMS};
+use crate::settings::ParamReader;
 
 /// User parameters: they belong on the command line or in a users file, not in the config file.
 pub fn is_user_param(name: &str) -> bool {
@@ -53,11 +55,63 @@ impl Source {
     }
 }
 
-/// The parameter map being built, and where each parameter came from.
+/// The parameters given, and where each came from.
 #[derive(Debug, Default)]
 pub struct Layers {
     pub params: Map<String, Value>,
     sources: HashMap<String, Source>,
+    /// What the typed reading took: whatever else was given is refused.
+    taken: Vec<String>,
+}
+
+impl Layers {
+    /// The value of `name` as one parameter, read by the module's own coercions (Ansible
+    /// booleans, numbers in strings, ...), so that a value means the same in both front ends.
+    fn one(&mut self, name: &str) -> Params {
+        self.taken.push(name.to_string());
+        Params::new(self.params.get(name).map(|value| (name.to_string(), value.clone())).into_iter().collect())
+    }
+}
+
+impl ParamReader for Layers {
+    fn take_str(&mut self, name: &str) -> Result<Option<String>, ParamError> {
+        self.one(name).take_str(name)
+    }
+    fn take_bool(&mut self, name: &str) -> Result<Option<bool>, ParamError> {
+        self.one(name).take_bool(name)
+    }
+    fn take_choice(&mut self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ParamError> {
+        self.one(name).take_choice(name, choices)
+    }
+    fn take_seconds(&mut self, name: &str) -> Result<Option<f64>, ParamError> {
+        self.one(name).take_seconds(name)
+    }
+    fn take_count(&mut self, name: &str) -> Result<Option<u64>, ParamError> {
+        self.one(name).take_count(name)
+    }
+    fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
+        self.one(name).take_object_list(name)
+    }
+    fn has(&self, name: &str) -> bool {
+        self.params.contains_key(name)
+    }
+    fn invalid(&self, name: &str, problem: impl Into<String>) -> ParamError {
+        ParamError::invalid(name, problem)
+    }
+    fn missing(&self, name: &str, why: impl Into<String>) -> ParamError {
+        ParamError::missing(name, why)
+    }
+    fn finish(&mut self) -> Result<(), ParamError> {
+        let mut names: Vec<String> = self.params.keys().filter(|k| !self.taken.contains(k)).cloned().collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        names.sort();
+        let mut supported = self.taken.clone();
+        supported.sort();
+        supported.dedup();
+        Err(ParamError::Unsupported { names, supported })
+    }
 }
 
 impl Layers {

@@ -15,7 +15,7 @@ use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
 use crate::params;
-use crate::settings::Settings;
+use crate::settings::{ParamReader, Settings};
 
 /// The most parallel requests: more only makes a homeserver refuse or slow down.
 const CONCURRENCY_MAX: u64 = 64;
@@ -37,7 +37,7 @@ pub struct UserParams {
 impl UserParams {
     /// Takes one user's parameters; `update_password` defaults to `default_update`.
     pub fn take(
-        params: &mut Params,
+        params: &mut impl ParamReader,
         redactor: &mut Redactor,
         default_update: UpdatePassword,
     ) -> Result<UserParams, ParamError> {
@@ -195,7 +195,7 @@ pub struct Execution {
     pub failure: Option<Failure>,
 }
 
-pub fn take_update_password(params: &mut Params) -> Result<Option<UpdatePassword>, ParamError> {
+pub fn take_update_password(params: &mut impl ParamReader) -> Result<Option<UpdatePassword>, ParamError> {
     Ok(params.take_choice("update_password", params::get("update_password").choices())?.map(|choice| match choice {
         "always" => UpdatePassword::Always,
         _ => UpdatePassword::OnCreate,
@@ -221,10 +221,11 @@ pub struct Request {
 }
 
 impl Request {
-    /// The request of an Ansible task's parameters; refuses parameters left over.
-    pub fn take(mut params: Params, redactor: &mut Redactor) -> Result<Request, ParamError> {
-        let settings = Settings::take(&mut params, redactor)?;
-        let users = Users::take(&mut params, redactor)?;
+    /// The request of a front end's parameters (the module's args file, the command-line tool's
+    /// layers); refuses parameters left over.
+    pub fn take(params: &mut impl ParamReader, redactor: &mut Redactor) -> Result<Request, ParamError> {
+        let settings = Settings::take(params, redactor)?;
+        let users = Users::take(params, redactor)?;
         params.finish()?;
         Ok(Request { settings, users })
     }
@@ -239,7 +240,7 @@ pub fn check_concurrency(concurrency: u64) -> Result<usize, String> {
 }
 
 impl Users {
-    fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Users, ParamError> {
+    fn take(params: &mut impl ParamReader, redactor: &mut Redactor) -> Result<Users, ParamError> {
         let concurrency = params.take_count("concurrency")?;
         let Some(items) = params.take_object_list("users")? else {
             if concurrency.is_some() {
@@ -249,7 +250,7 @@ impl Users {
         };
         // Given beside `users`, it is the default of every item.
         let default_update = take_update_password(params)?.unwrap_or(UpdatePassword::OnCreate);
-        if ["username", "password", "admin"].iter().any(|key| params.as_map().contains_key(*key)) {
+        if ["username", "password", "admin"].iter().any(|key| params.has(key)) {
             return Err(params.invalid("users", "set either `users` or `username`/`password`/`admin`, not both"));
         }
         let users = users_of(items, redactor, default_update);
@@ -295,9 +296,9 @@ pub fn run(path: &Path) -> ExitCode {
 
 /// The module's logic on a parameter map (the task's parameters, without `_ansible_*` keys):
 /// [`Request::take`], then [`execute_request`].
-pub fn execute(params: Params, check_mode: bool, diff: bool, redactor: &mut Redactor) -> Execution {
+pub fn execute(mut params: Params, check_mode: bool, diff: bool, redactor: &mut Redactor) -> Execution {
     let invocation = masked(params.as_map());
-    let request = Request::take(params, redactor).map_err(Failure::Param);
+    let request = Request::take(&mut params, redactor).map_err(Failure::Param);
     execute_request(request, invocation, Run { check_mode, diff, progress: None }, redactor)
 }
 

@@ -17,6 +17,58 @@ const TIMEOUT_MAX_SECS: f64 = 3600.0;
 /// The longest `wait_timeout`: a day.
 const WAIT_TIMEOUT_MAX_SECS: f64 = 86_400.0;
 
+/// Where a front end's parameters are read from, each with its type: the module's `Params` (the
+/// args file) or the command-line tool's layers (flags, environment, config file). The typed
+/// readings below ([`Settings::take`], `module::UserParams::take`, `module::Request::take`) are
+/// written once, on this.
+pub trait ParamReader {
+    fn take_str(&mut self, name: &str) -> Result<Option<String>, ParamError>;
+    fn take_bool(&mut self, name: &str) -> Result<Option<bool>, ParamError>;
+    fn take_choice(&mut self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ParamError>;
+    fn take_seconds(&mut self, name: &str) -> Result<Option<f64>, ParamError>;
+    fn take_count(&mut self, name: &str) -> Result<Option<u64>, ParamError>;
+    fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError>;
+    /// Whether `name` was given (taken or not).
+    fn has(&self, name: &str) -> bool;
+    fn invalid(&self, name: &str, problem: impl Into<String>) -> ParamError;
+    fn missing(&self, name: &str, why: impl Into<String>) -> ParamError;
+    /// Refuses what nobody took.
+    fn finish(&mut self) -> Result<(), ParamError>;
+}
+
+impl ParamReader for Params {
+    fn take_str(&mut self, name: &str) -> Result<Option<String>, ParamError> {
+        Params::take_str(self, name)
+    }
+    fn take_bool(&mut self, name: &str) -> Result<Option<bool>, ParamError> {
+        Params::take_bool(self, name)
+    }
+    fn take_choice(&mut self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ParamError> {
+        Params::take_choice(self, name, choices)
+    }
+    fn take_seconds(&mut self, name: &str) -> Result<Option<f64>, ParamError> {
+        Params::take_seconds(self, name)
+    }
+    fn take_count(&mut self, name: &str) -> Result<Option<u64>, ParamError> {
+        Params::take_count(self, name)
+    }
+    fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
+        Params::take_object_list(self, name)
+    }
+    fn has(&self, name: &str) -> bool {
+        self.as_map().contains_key(name)
+    }
+    fn invalid(&self, name: &str, problem: impl Into<String>) -> ParamError {
+        Params::invalid(self, name, problem)
+    }
+    fn missing(&self, name: &str, why: impl Into<String>) -> ParamError {
+        Params::missing(self, name, why)
+    }
+    fn finish(&mut self) -> Result<(), ParamError> {
+        Params::finish(std::mem::take(self))
+    }
+}
+
 /// Which homeserver API manages users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
@@ -46,7 +98,7 @@ pub struct Settings {
 impl Settings {
     /// Takes the connection parameters. Secrets, including those read from files, are added to
     /// `redactor` as soon as they are known.
-    pub fn take(params: &mut Params, redactor: &mut Redactor) -> Result<Settings, ParamError> {
+    pub fn take(params: &mut impl ParamReader, redactor: &mut Redactor) -> Result<Settings, ParamError> {
         let backend = match params.take_choice("backend", param("backend").choices())? {
             None | Some("synapse") => BackendKind::Synapse,
             Some("dendrite") => BackendKind::Dendrite,
@@ -213,7 +265,7 @@ pub fn check_url(url: &str, redactor: &mut Redactor) -> Result<(), &'static str>
 }
 
 /// `mas_login_interval` and `mas_login_wait` (seconds), when either is given.
-fn take_mas_login_pace(params: &mut Params) -> Result<Option<LoginPace>, ParamError> {
+fn take_mas_login_pace(params: &mut impl ParamReader) -> Result<Option<LoginPace>, ParamError> {
     let interval = params.take_seconds("mas_login_interval")?;
     let wait = params.take_seconds("mas_login_wait")?;
     if interval.is_some_and(|secs| secs > 3600.0) {
@@ -233,7 +285,7 @@ fn take_mas_login_pace(params: &mut Params) -> Result<Option<LoginPace>, ParamEr
 }
 
 /// An optional http(s) URL; the user and password it may hold are secrets.
-fn take_url(params: &mut Params, redactor: &mut Redactor, name: &str) -> Result<Option<String>, ParamError> {
+fn take_url(params: &mut impl ParamReader, redactor: &mut Redactor, name: &str) -> Result<Option<String>, ParamError> {
     let url = params.take_str(name)?.filter(|s| !s.is_empty());
     if let Some(url) = &url {
         check_url(url, redactor).map_err(|problem| params.invalid(name, problem))?;
@@ -258,7 +310,11 @@ pub fn url_credentials(text: &str) -> Option<Vec<String>> {
 
 /// A secret given either directly (`name`) or as a file (`name_file`) read where the module runs;
 /// surrounding white space in the file is dropped, as Synapse does with its secret files.
-fn take_secret(params: &mut Params, redactor: &mut Redactor, name: &str) -> Result<Option<Secret>, ParamError> {
+fn take_secret(
+    params: &mut impl ParamReader,
+    redactor: &mut Redactor,
+    name: &str,
+) -> Result<Option<Secret>, ParamError> {
     let file_param = format!("{name}_file");
     let direct = params.take_str(name)?.filter(|s| !s.is_empty());
     let path = params.take_str(&file_param)?.filter(|s| !s.is_empty());
