@@ -25,9 +25,9 @@ pub(crate) fn user_path(prefix: &str, user: &UserId, suffix: &str) -> String {
 /// What a 401 or 403 on an admin token means, for the error message.
 pub(crate) fn token_hint(reply: &Reply) -> Option<&'static str> {
     match reply.status {
-        401 => Some("admin_access_token is not a valid access token on this server"),
+        401 => Some("{admin_access_token} is not a valid access token on this server"),
         403 if reply.errcode() == Some("M_FORBIDDEN") => {
-            Some("admin_access_token belongs to a user who is not a server admin")
+            Some("{admin_access_token} belongs to a user who is not a server admin")
         }
         _ => None,
     }
@@ -59,7 +59,9 @@ async fn whoami_domain(http: &Http, token: &Secret) -> Result<String, Error> {
         .and_then(Value::as_str)
         .and_then(|id| id.split_once(':'))
         .map(|(_, domain)| domain.to_string())
-        .ok_or_else(|| reply.refused(action, Some("unexpected answer; set server_name")).about(&[Setting::ServerName]))
+        .ok_or_else(|| {
+            reply.refused(action, Some("unexpected answer; set {server_name}")).about(&[Setting::ServerName])
+        })
 }
 
 /// Logs in with a password, asks `admin_probe` (an admin-only GET) whether the account is an

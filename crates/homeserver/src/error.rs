@@ -1,32 +1,46 @@
 //! What can go wrong talking to a homeserver, worded for the person who has to fix it.
 
-use crate::setting::Setting;
+use crate::setting::{assignment, fill, Setting};
 
 /// A failure of one homeserver operation. Messages say what failed and what to set or fix; they
-/// never contain a secret (requests are described, never echoed).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// never contain a secret (requests are described, never echoed). A setting is named through the
+/// front end ([`Error::render`]); `Display` names it as the settings are written (`mas_url`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Error {
-    #[error("cannot reach the homeserver at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it is running and that homeserver_url is right, or raise wait_timeout if it is still starting")]
-    Unreachable { url: String, waited_secs: f64, cause: String },
+    Unreachable {
+        url: String,
+        waited_secs: f64,
+        cause: String,
+    },
 
-    #[error("{action}: the homeserver did not answer within {secs} s (timeout)")]
-    TimedOut { action: String, secs: f64 },
+    TimedOut {
+        action: String,
+        secs: f64,
+    },
 
-    #[error("{action}: the homeserver rate-limited the request and asked to wait {wait_ms} ms, longer than wait_timeout allows; try again later")]
-    RateLimited { action: String, wait_ms: u64 },
+    RateLimited {
+        action: String,
+        wait_ms: u64,
+    },
 
-    #[error("{action}: the homeserver's answer was lost ({cause}); run again: a new run sees what was done and finishes the rest")]
-    Interrupted { action: String, cause: String },
+    Interrupted {
+        action: String,
+        cause: String,
+    },
 
-    #[error("cannot connect to {url} over HTTPS: {cause}; {hint}")]
-    Tls { url: String, cause: String, hint: &'static str },
+    Tls {
+        url: String,
+        cause: String,
+        /// Written with its settings as placeholders, as `Refused`'s hint.
+        hint: &'static str,
+    },
 
-    #[error("{action}: HTTP {status}{}: {message}{}", errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Refused {
         action: String,
         status: u16,
         errcode: Option<String>,
         message: String,
+        /// Written with its settings as placeholders (`{mas_url}`: `setting::fill`).
         hint: Option<String>,
         /// The settings the hint asks to check or set.
         about: &'static [Setting],
@@ -34,29 +48,35 @@ pub enum Error {
 
     /// An answer this tool cannot use safely: too large, a listing that never ends, a discovery
     /// document pointing somewhere odd. Its content is described, never quoted.
-    #[error("{action}: {problem}")]
     BadAnswer {
         action: String,
+        /// Written with its settings as placeholders, as `Refused`'s hint.
         problem: String,
         /// The settings the problem asks to check.
         about: &'static [Setting],
     },
 
-    #[error("{action}: {message} (check dendrite_database)")]
-    Database { action: String, message: String },
+    Database {
+        action: String,
+        message: String,
+    },
 
-    #[error(
-        "{user_id} was created, but finishing it failed: {cause}; fix that and run again with update_password: always"
-    )]
-    HalfDone { user_id: String, cause: String },
+    HalfDone {
+        user_id: String,
+        cause: String,
+    },
 
-    #[error("cannot reach MAS at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it is running and that mas_url is right, or raise wait_timeout if it is still starting")]
-    MasUnreachable { url: String, waited_secs: f64, cause: String },
+    MasUnreachable {
+        url: String,
+        waited_secs: f64,
+        cause: String,
+    },
 
-    #[error("server_name is {given}, but the MAS at mas_url serves {served}: its users are @name:{served}; set server_name to {served}, or leave it out to take MAS's")]
-    WrongServerName { given: String, served: String },
+    WrongServerName {
+        given: String,
+        served: String,
+    },
 
-    #[error("{action}: MAS limits password-check logins ({limit}); {pending} to go at one every {interval_secs:.0} s would take about {needed_secs:.0} s more, past mas_login_wait ({wait_secs:.0} s, {waited_secs:.0} s waited so far); raise mas_login_wait, check fewer passwords per run (update_password: on_create), or raise MAS's rate_limiting.login")]
     LoginRateLimited {
         action: String,
         limit: String,
@@ -67,14 +87,88 @@ pub enum Error {
         waited_secs: f64,
     },
 
-    #[error("{user_id} already exists")]
-    AlreadyExists { user_id: String },
+    AlreadyExists {
+        user_id: String,
+    },
 
-    #[error("{action} needs `{setting}`")]
-    NeedsSetting { action: String, setting: Setting },
+    NeedsSetting {
+        action: String,
+        setting: Setting,
+    },
 }
 
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(|setting| setting.to_string()))
+    }
+}
+
+impl std::error::Error for Error {}
+
 impl Error {
+    /// The message, each setting it names named by `name` (the module's `mas_url`, the tool's
+    /// `--mas-url`).
+    pub fn render(&self, name: impl Fn(Setting) -> String) -> String {
+        use Setting::*;
+        match self {
+            Error::Unreachable { url, waited_secs, cause } => format!(
+                "cannot reach the homeserver at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it \
+                 is running and that {} is right, or raise {} if it is still starting",
+                name(HomeserverUrl),
+                name(WaitTimeout)
+            ),
+            Error::TimedOut { action, secs } => {
+                format!("{action}: the homeserver did not answer within {secs} s ({})", name(Timeout))
+            }
+            Error::RateLimited { action, wait_ms } => format!(
+                "{action}: the homeserver rate-limited the request and asked to wait {wait_ms} ms, longer than {} \
+                 allows; try again later",
+                name(WaitTimeout)
+            ),
+            Error::Interrupted { action, cause } => format!(
+                "{action}: the homeserver's answer was lost ({cause}); run again: a new run sees what was done and \
+                 finishes the rest"
+            ),
+            Error::Tls { url, cause, hint } => {
+                format!("cannot connect to {url} over HTTPS: {cause}; {}", fill(hint, &name))
+            }
+            Error::Refused { action, status, errcode, message, hint, .. } => format!(
+                "{action}: HTTP {status}{}: {message}{}",
+                errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+                hint.as_deref().map(|h| format!(" ({})", fill(h, &name))).unwrap_or_default()
+            ),
+            Error::BadAnswer { action, problem, .. } => format!("{action}: {}", fill(problem, &name)),
+            Error::Database { action, message } => format!("{action}: {message} (check {})", name(DendriteDatabase)),
+            Error::HalfDone { user_id, cause } => format!(
+                "{user_id} was created, but finishing it failed: {cause}; fix that and run again with {}",
+                assignment(&name, UpdatePassword, "always")
+            ),
+            Error::MasUnreachable { url, waited_secs, cause } => format!(
+                "cannot reach MAS at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it is running \
+                 and that {} is right, or raise {} if it is still starting",
+                name(MasUrl),
+                name(WaitTimeout)
+            ),
+            Error::WrongServerName { given, served } => format!(
+                "{server_name} is {given}, but the MAS at {mas_url} serves {served}: its users are @name:{served}; set \
+                 {server_name} to {served}, or leave it out to take MAS's",
+                server_name = name(ServerName),
+                mas_url = name(MasUrl)
+            ),
+            Error::LoginRateLimited { action, limit, pending, interval_secs, needed_secs, wait_secs, waited_secs } => {
+                format!(
+                    "{action}: MAS limits password-check logins ({limit}); {pending} to go at one every \
+                     {interval_secs:.0} s would take about {needed_secs:.0} s more, past {wait} ({wait_secs:.0} s, \
+                     {waited_secs:.0} s waited so far); raise {wait}, check fewer passwords per run ({on_create}), \
+                     or raise MAS's rate_limiting.login",
+                    wait = name(MasLoginWait),
+                    on_create = assignment(&name, UpdatePassword, "on_create")
+                )
+            }
+            Error::AlreadyExists { user_id } => format!("{user_id} already exists"),
+            Error::NeedsSetting { action, setting } => format!("{action} needs `{}`", name(*setting)),
+        }
+    }
     /// The settings this error asks to set or check, for a front end to say where each is set.
     /// Servers' own words are not searched for them.
     pub fn settings(&self) -> Vec<Setting> {
@@ -100,5 +194,25 @@ impl Error {
             *about = settings;
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_named_by_the_front_end() {
+        let error = Error::Unreachable { url: "http://127.0.0.1:1".into(), waited_secs: 2.0, cause: "refused".into() };
+        assert_eq!(
+            error.to_string(),
+            "cannot reach the homeserver at http://127.0.0.1:1 (waited 2 s; last error: refused); check that it is \
+             running and that homeserver_url is right, or raise wait_timeout if it is still starting"
+        );
+        let flags = |setting: Setting| format!("--{}", setting.to_string().replace('_', "-"));
+        assert!(error.render(flags).contains("that --homeserver-url is right, or raise --wait-timeout if"));
+        let half = Error::HalfDone { user_id: "@a:b".into(), cause: "x".into() };
+        assert!(half.to_string().ends_with("run again with update_password: always"));
+        assert!(half.render(flags).ends_with("run again with --update-password always"));
     }
 }

@@ -320,7 +320,7 @@ impl Http {
                 Err(Failure::Transport(e)) if e.is_connect() && is_tls_failure(&e) => {
                     let cause = describe(&e);
                     let hint = if cause.contains("certificate") || cause.contains("Certificate") {
-                        "if a CA of your own signed the homeserver's certificate, set ca_path to that CA's certificate (PEM file); validate_certs: false skips the check, which lets anyone on the way pose as the homeserver"
+                        "if a CA of your own signed the homeserver's certificate, set {ca_path} to that CA's certificate (PEM file); {validate_certs: false} skips the check, which lets anyone on the way pose as the homeserver"
                     } else {
                         "check that the homeserver speaks HTTPS at that address; if it speaks plain HTTP, use an http:// URL"
                     };

@@ -140,14 +140,14 @@ impl Mas {
         let endpoint = reply.body.get("token_endpoint").and_then(Value::as_str).filter(|_| reply.is_success());
         let Some(endpoint) = endpoint else {
             return Err(reply
-                .refused(action, Some("check mas_url: it should be MAS's own base URL"))
+                .refused(action, Some("check {mas_url}: it should be MAS's own base URL"))
                 .about(&[Setting::MasUrl]));
         };
         // Both receive the client secret: each must be a plain path, used on mas_url.
         let odd = |name: &'static str| {
             move |problem: String| Error::BadAnswer {
                 action: format!("{action} (its {name})"),
-                problem: format!("{problem}; check mas_url: it should be MAS's own base URL"),
+                problem: format!("{problem}; check {{mas_url}}: it should be MAS's own base URL"),
                 about: &[Setting::MasUrl],
             }
         };
@@ -210,7 +210,7 @@ impl Mas {
                     hint: Some(format!(
                         "MAS wants a strength score of at least {minimum} of 4 (zxcvbn; minimum_password_complexity): \
                          choose a stronger password (a few unrelated words, or more random characters), or set \
-                         skip_password_check to let MAS take it anyway"
+                         {{skip_password_check}} to let MAS take it anyway"
                     )),
                     about: &[Setting::SkipPasswordCheck],
                 }
@@ -538,7 +538,7 @@ fn not_mas(reply: &Reply, url: &str) -> Error {
         status: reply.status,
         errcode: None,
         message: format!("{url} answered with {what}, not MAS's discovery document"),
-        hint: Some("mas_url should be MAS's own base URL (its HTTP listener with the adminapi resource)".into()),
+        hint: Some("{mas_url} should be MAS's own base URL (its HTTP listener with the adminapi resource)".into()),
         about: &[Setting::MasUrl],
     }
 }
@@ -580,7 +580,7 @@ fn admin_error(reply: &Reply, action: &str) -> Error {
             Some("enable passwords in MAS's config (passwords.enabled) to set one")
         }
         400 if titles.iter().any(|t| t.contains("too weak")) => {
-            Some("choose a stronger password, or set skip_password_check to bypass MAS's complexity check")
+            Some("choose a stronger password, or set {skip_password_check} to bypass MAS's complexity check")
         }
         409 | 400 if titles.iter().any(|t| t.contains("reserved")) => Some(
             "the name is in an application service's namespace (a bridge's users): choose another name, or \
@@ -611,12 +611,14 @@ fn token_error(reply: &Reply, action: &str) -> Error {
         _ => &[Setting::MasUrl, Setting::MasClientId, Setting::MasClientSecret],
     };
     let hint = match code {
-        "invalid_client" => "MAS does not know this client or its secret: check mas_client_id and mas_client_secret",
+        "invalid_client" => {
+            "MAS does not know this client or its secret: check {mas_client_id} and {mas_client_secret}"
+        }
         "unauthorized_client" => "this client may not use the client_credentials grant",
         "invalid_scope" => {
             "this client may not have the urn:mas:admin scope: add its ID to policy.data.admin_clients in MAS's config"
         }
-        _ => "check mas_url, mas_client_id and mas_client_secret",
+        _ => "check {mas_url}, {mas_client_id} and {mas_client_secret}",
     };
     Error::Refused {
         action: action.to_string(),

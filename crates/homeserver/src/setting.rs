@@ -16,11 +16,79 @@ pub enum Setting {
     SkipPasswordCheck,
     ValidateCerts,
     CaPath,
+    Timeout,
     WaitTimeout,
     MasLoginWait,
     UpdatePassword,
     /// Not a setting of its own but a choice of backend: what only MAS does.
     MasBackend,
+}
+
+impl Setting {
+    /// Every setting, for looking one up by its name in a message's template.
+    pub const ALL: [Setting; 16] = [
+        Setting::HomeserverUrl,
+        Setting::ServerName,
+        Setting::RegistrationSharedSecret,
+        Setting::AdminAccessToken,
+        Setting::DendriteDatabase,
+        Setting::MasUrl,
+        Setting::MasClientId,
+        Setting::MasClientSecret,
+        Setting::SkipPasswordCheck,
+        Setting::ValidateCerts,
+        Setting::CaPath,
+        Setting::Timeout,
+        Setting::WaitTimeout,
+        Setting::MasLoginWait,
+        Setting::UpdatePassword,
+        Setting::MasBackend,
+    ];
+}
+
+/// `name(setting)` given `value`, as the front end says it: `update_password: always` with the
+/// settings' own names, `--update-password always` with flags.
+pub fn assignment(name: &impl Fn(Setting) -> String, setting: Setting, value: &str) -> String {
+    let named = name(setting);
+    if named.starts_with("--") {
+        format!("{named} {value}")
+    } else {
+        format!("{named}: {value}")
+    }
+}
+
+/// A message written with its settings as placeholders, `{mas_url}` or `{update_password: always}`
+/// (a setting given a value), each named by `name`. Anything else in braces is left as written.
+pub fn fill(template: &str, name: &impl Fn(Setting) -> String) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            rest = &rest[open..];
+            break;
+        };
+        let inner = &after[..close];
+        let (key, value) = match inner.split_once(": ") {
+            Some((key, value)) => (key, Some(value)),
+            None => (inner, None),
+        };
+        match Setting::ALL.iter().find(|setting| setting.to_string() == key) {
+            Some(setting) => match value {
+                Some(value) => out.push_str(&assignment(name, *setting, value)),
+                None => out.push_str(&name(*setting)),
+            },
+            None => {
+                out.push('{');
+                out.push_str(inner);
+                out.push('}');
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How messages name a setting when no front end renames it: the key the settings are written
@@ -39,10 +107,25 @@ impl std::fmt::Display for Setting {
             Setting::SkipPasswordCheck => "skip_password_check",
             Setting::ValidateCerts => "validate_certs",
             Setting::CaPath => "ca_path",
+            Setting::Timeout => "timeout",
             Setting::WaitTimeout => "wait_timeout",
             Setting::MasLoginWait => "mas_login_wait",
             Setting::UpdatePassword => "update_password",
             Setting::MasBackend => "backend: mas",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_name_settings_through_the_front_end() {
+        let own = |setting: Setting| setting.to_string();
+        let flags = |setting: Setting| format!("--{}", setting.to_string().replace('_', "-"));
+        let text = "set {ca_path}, or {validate_certs: false}; {not a setting} {";
+        assert_eq!(fill(text, &own), "set ca_path, or validate_certs: false; {not a setting} {");
+        assert_eq!(fill(text, &flags), "set --ca-path, or --validate-certs false; {not a setting} {");
     }
 }

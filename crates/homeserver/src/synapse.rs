@@ -189,7 +189,8 @@ impl Backend for Synapse {
         match reply.status {
             200 => Ok(()),
             400 if reply.message().contains("demote yourself") => {
-                Err(reply.refused(&action, Some("admin_access_token belongs to this user; use another admin's token")))
+                Err(reply
+                    .refused(&action, Some("{admin_access_token} belongs to this user; use another admin's token")))
             }
             _ => Err(reply.refused(&action, token_hint(&reply))),
         }

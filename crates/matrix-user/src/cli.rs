@@ -492,7 +492,9 @@ impl Output {
             Some(Failure::Username(e)) => {
                 (USAGE_ERROR, Some(format!("{} {:?}: {}", layers.describe(&e.field), e.given, e.error)))
             }
-            Some(failure @ (Failure::Run(_) | Failure::Start(_))) => (1, Some(failure.to_string())),
+            // Settings named by the flags that give them (`--homeserver-url`).
+            Some(Failure::Run(e)) => (1, Some(e.render(params::flag_of_setting))),
+            Some(failure @ Failure::Start(_)) => (1, Some(failure.to_string())),
             None if execution.result.is_failed() => (1, None),
             None => (0, None),
         };
@@ -535,8 +537,12 @@ impl Output {
                         self.line(format!("    before: {before}\n    after:  {after}"), redactor);
                     }
                 }
-                Err(msg) => {
+                Err(failure) => {
                     let label = user.username.clone().unwrap_or_else(|| format!("users[{index}]"));
+                    let msg = match failure {
+                        module::UserFailure::Run(e) => e.render(params::flag_of_setting),
+                        other => other.to_string(),
+                    };
                     self.note(&format!("failed {label}: {msg}"), redactor);
                 }
             }

@@ -352,11 +352,23 @@ pub fn of_setting(setting: Setting) -> Option<&'static str> {
         Setting::SkipPasswordCheck => "skip_password_check",
         Setting::ValidateCerts => "validate_certs",
         Setting::CaPath => "ca_path",
+        Setting::Timeout => "timeout",
         Setting::WaitTimeout => "wait_timeout",
         Setting::MasLoginWait => "mas_login_wait",
         Setting::UpdatePassword => "update_password",
         Setting::MasBackend => return None,
     })
+}
+
+/// How the command-line tool names a setting in a message: the flag that gives it (the `_file`
+/// form's for a secret given only by file), else the setting's own name.
+pub fn flag_of_setting(setting: Setting) -> String {
+    of_setting(setting)
+        .and_then(|name| {
+            let last = PARAMS.iter().find(|p| p.holds == Some(name)).map_or(name, |p| p.name);
+            flag_of(last).or_else(|| flag_of(name))
+        })
+        .unwrap_or_else(|| setting.to_string())
 }
 
 /// The connection settings, each with its `_file` form when it has one: whichever source gives
@@ -412,6 +424,15 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+
+    #[test]
+    fn the_tool_names_settings_by_their_flags() {
+        assert_eq!(flag_of_setting(Setting::HomeserverUrl), "--homeserver-url");
+        assert_eq!(flag_of_setting(Setting::WaitTimeout), "--wait-timeout");
+        assert_eq!(flag_of_setting(Setting::Timeout), "--timeout");
+        assert!(flag_of_setting(Setting::AdminAccessToken).starts_with("--admin-access-token"));
+        assert_eq!(flag_of_setting(Setting::MasBackend), "backend: mas");
+    }
 
     fn repo() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

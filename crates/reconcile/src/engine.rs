@@ -30,6 +30,22 @@ impl Error {
         }
     }
 
+    /// The message, each setting it names named by `name` (the module's `mas_url`, the tool's
+    /// `--mas-url`); `Display` is this with the settings' own names.
+    pub fn render(&self, name: impl Fn(Setting) -> String) -> String {
+        match self {
+            Error::Homeserver(e) => e.render(name),
+            Error::Plan(PlanError::Needs { what, user, setting }) => {
+                format!("{what} {user} needs `{}`", name(*setting))
+            }
+            Error::Plan(e) => e.to_string(),
+            Error::Partial { done, cause } => match **cause {
+                homeserver::Error::HalfDone { .. } => cause.render(name),
+                _ => format!("{}, then failed: {}", done.message(), cause.render(name)),
+            },
+        }
+    }
+
     /// What was changed before the failure, if anything.
     pub fn done(&self) -> Option<&Outcome> {
         match self {
