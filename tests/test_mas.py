@@ -309,7 +309,7 @@ def test_a_rerun_finishes_or_names_the_fix(mas, run_mas, name):
         assert "unfinished" in result["msg"] and "update_password: always" in result["msg"], result["msg"]
     env = dict(mas.cli_env, MATRIX_USER_PASSWORD=STRONG)
     r = run_mas.cli("register", name, env=env, secrets=[STRONG])
-    assert r.returncode == 1 and "update_password: always" in r.stderr, r.output
+    assert r.returncode == 1 and "--update-password always" in r.stderr, r.output
 
     # always finishes it: password set, flag set, account unlocked; a login works.
     params = run_mas.connection(username=name, password=STRONG, admin=True, update_password="always")

@@ -40,7 +40,7 @@ pub(crate) async fn server_name(http: &Http, given: Option<String>, token: Optio
         (Some(name), _) => Ok(name),
         (None, Some(token)) => whoami_domain(http, token).await,
         (None, None) => Err(Error::NeedsSetting {
-            action: "knowing the server's domain without admin_access_token".into(),
+            action: "knowing the server's domain without {admin_access_token}".into(),
             setting: Setting::ServerName,
         }),
     }

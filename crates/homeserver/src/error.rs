@@ -36,6 +36,7 @@ pub enum Error {
     },
 
     Refused {
+        /// What was being done; like the hint, written with its settings as placeholders.
         action: String,
         status: u16,
         errcode: Option<String>,
@@ -110,6 +111,8 @@ impl Error {
     /// `--mas-url`).
     pub fn render(&self, name: impl Fn(Setting) -> String) -> String {
         use Setting::*;
+        // What was being done, its settings named too.
+        let act = |action: &str| fill(action, &name);
         match self {
             Error::Unreachable { url, waited_secs, cause } => format!(
                 "cannot reach the homeserver at {url} (waited {waited_secs:.0} s; last error: {cause}); check that it \
@@ -118,27 +121,32 @@ impl Error {
                 name(WaitTimeout)
             ),
             Error::TimedOut { action, secs } => {
-                format!("{action}: the homeserver did not answer within {secs} s ({})", name(Timeout))
+                format!("{}: the homeserver did not answer within {secs} s ({})", act(action), name(Timeout))
             }
             Error::RateLimited { action, wait_ms } => format!(
-                "{action}: the homeserver rate-limited the request and asked to wait {wait_ms} ms, longer than {} \
+                "{}: the homeserver rate-limited the request and asked to wait {wait_ms} ms, longer than {} \
                  allows; try again later",
+                act(action),
                 name(WaitTimeout)
             ),
             Error::Interrupted { action, cause } => format!(
-                "{action}: the homeserver's answer was lost ({cause}); run again: a new run sees what was done and \
-                 finishes the rest"
+                "{}: the homeserver's answer was lost ({cause}); run again: a new run sees what was done and \
+                 finishes the rest",
+                act(action)
             ),
             Error::Tls { url, cause, hint } => {
                 format!("cannot connect to {url} over HTTPS: {cause}; {}", fill(hint, &name))
             }
             Error::Refused { action, status, errcode, message, hint, .. } => format!(
-                "{action}: HTTP {status}{}: {message}{}",
+                "{}: HTTP {status}{}: {message}{}",
+                act(action),
                 errcode.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
                 hint.as_deref().map(|h| format!(" ({})", fill(h, &name))).unwrap_or_default()
             ),
-            Error::BadAnswer { action, problem, .. } => format!("{action}: {}", fill(problem, &name)),
-            Error::Database { action, message } => format!("{action}: {message} (check {})", name(DendriteDatabase)),
+            Error::BadAnswer { action, problem, .. } => format!("{}: {}", act(action), fill(problem, &name)),
+            Error::Database { action, message } => {
+                format!("{}: {message} (check {})", act(action), name(DendriteDatabase))
+            }
             Error::HalfDone { user_id, cause } => format!(
                 "{user_id} was created, but finishing it failed: {cause}; fix that and run again with {}",
                 assignment(&name, UpdatePassword, "always")
@@ -157,18 +165,20 @@ impl Error {
             ),
             Error::LoginRateLimited { action, limit, pending, interval_secs, needed_secs, wait_secs, waited_secs } => {
                 format!(
-                    "{action}: MAS limits password-check logins ({limit}); {pending} to go at one every \
+                    "{}: MAS limits password-check logins ({limit}); {pending} to go at one every \
                      {interval_secs:.0} s would take about {needed_secs:.0} s more, past {wait} ({wait_secs:.0} s, \
                      {waited_secs:.0} s waited so far); raise {wait}, check fewer passwords per run ({on_create}), \
                      or raise MAS's rate_limiting.login",
+                    act(action),
                     wait = name(MasLoginWait),
                     on_create = assignment(&name, UpdatePassword, "on_create")
                 )
             }
             Error::AlreadyExists { user_id } => format!("{user_id} already exists"),
-            Error::NeedsSetting { action, setting } => format!("{action} needs `{}`", name(*setting)),
+            Error::NeedsSetting { action, setting } => format!("{} needs `{}`", act(action), name(*setting)),
         }
     }
+
     /// The settings this error asks to set or check, for a front end to say where each is set.
     /// Servers' own words are not searched for them.
     pub fn settings(&self) -> Vec<Setting> {
@@ -214,5 +224,8 @@ mod tests {
         let half = Error::HalfDone { user_id: "@a:b".into(), cause: "x".into() };
         assert!(half.to_string().ends_with("run again with update_password: always"));
         assert!(half.render(flags).ends_with("run again with --update-password always"));
+        let database = Error::Database { action: "connecting to {dendrite_database}".into(), message: "no".into() };
+        assert_eq!(database.to_string(), "connecting to dendrite_database: no (check dendrite_database)");
+        assert_eq!(database.render(flags), "connecting to --dendrite-database: no (check --dendrite-database)");
     }
 }

@@ -25,5 +25,5 @@ pub use error::Error;
 pub use http::{Http, Transport};
 pub use secret::Secret;
 pub use server::Server;
-pub use setting::Setting;
+pub use setting::{assignment, fill, Setting};
 pub use user_id::{UserId, UserIdError, UserIdRules};

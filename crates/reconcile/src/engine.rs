@@ -38,6 +38,8 @@ impl Error {
             Error::Plan(PlanError::Needs { what, user, setting }) => {
                 format!("{what} {user} needs `{}`", name(*setting))
             }
+            Error::Plan(PlanError::Unfinished { user }) => crate::plan::unfinished(user, &name),
+            Error::Plan(PlanError::CannotPredict { user }) => crate::plan::cannot_predict(user, &name),
             Error::Plan(e) => e.to_string(),
             Error::Partial { done, cause } => match **cause {
                 homeserver::Error::HalfDone { .. } => cause.render(name),

@@ -87,16 +87,35 @@ pub enum PlanError {
         "{user} is locked in MAS: it cannot log in, so this tool leaves it alone; unlock it (mas-cli manage unlock-user {localpart}, or the Admin API's POST /api/admin/v1/users/{{id}}/unlock) and run again, or take it out of the list"
     )]
     Locked { user: String, localpart: String },
-    #[error(
-        "{user} was left unfinished by an earlier run: created, but its password was refused, so it has none and is locked; run again with update_password: always (and a password MAS accepts) to set it and unlock the account"
-    )]
+    #[error("{}", unfinished(user, &own_name))]
     Unfinished { user: String },
     #[error("the password of {user} {problem}")]
     Password { user: String, problem: String },
     #[error("could not find out {what} of {user}")]
     NotObserved { what: &'static str, user: String },
-    #[error("cannot tell in check mode whether {user} exists: the password does not log in and `admin_access_token` is not set; set admin_access_token to check without changing anything")]
+    #[error("{}", cannot_predict(user, &own_name))]
     CannotPredict { user: String },
+}
+
+/// A setting named as it is written (`update_password`): the module's way, and `Display`'s.
+fn own_name(setting: Setting) -> String {
+    setting.to_string()
+}
+
+pub(crate) fn unfinished(user: &str, name: &impl Fn(Setting) -> String) -> String {
+    format!(
+        "{user} was left unfinished by an earlier run: created, but its password was refused, so it has none and is \
+         locked; run again with {} (and a password MAS accepts) to set it and unlock the account",
+        homeserver::assignment(name, Setting::UpdatePassword, "always")
+    )
+}
+
+pub(crate) fn cannot_predict(user: &str, name: &impl Fn(Setting) -> String) -> String {
+    let token = name(Setting::AdminAccessToken);
+    format!(
+        "cannot tell in check mode whether {user} exists: the password does not log in and `{token}` is not set; set \
+         {token} to check without changing anything"
+    )
 }
 
 impl Plan {

@@ -74,7 +74,7 @@ impl AccountsDatabase {
         match &self.place {
             Place::Postgres { target, .. } => match &**target {
                 Err(message) => Err(Error::Database {
-                    action: "checking the connection string in dendrite_database".to_string(),
+                    action: "checking the connection string in {dendrite_database}".to_string(),
                     message: message.clone(),
                 }),
                 Ok(_) => Ok(()),
@@ -87,7 +87,7 @@ impl AccountsDatabase {
     pub async fn account(&self, localpart: &str, server_name: &str) -> Result<Option<Account>, Error> {
         const QUERY: &str =
             "SELECT account_type, is_deactivated FROM userapi_accounts WHERE localpart = $1 AND server_name = $2";
-        let action = "reading the account from dendrite_database";
+        let action = "reading the account from {dendrite_database}";
         let row = match &self.place {
             Place::Postgres { .. } => {
                 let mut guard = self.postgres().await?;
@@ -125,7 +125,7 @@ impl AccountsDatabase {
     pub async fn accounts(&self, server_name: &str) -> Result<HashMap<String, Account>, Error> {
         const QUERY: &str =
             "SELECT localpart, account_type, is_deactivated FROM userapi_accounts WHERE server_name = $1";
-        let action = "listing the accounts in dendrite_database";
+        let action = "listing the accounts in {dendrite_database}";
         let rows: Vec<(String, i16, bool)> = match &self.place {
             Place::Postgres { .. } => {
                 let mut guard = self.postgres().await?;
@@ -165,9 +165,9 @@ impl AccountsDatabase {
         const UPDATE: &str =
             "UPDATE userapi_accounts SET account_type = $1 WHERE localpart = $2 AND server_name = $3 AND account_type = $4";
         let action = if admin {
-            "making the account an admin in dendrite_database"
+            "making the account an admin in {dendrite_database}"
         } else {
-            "removing admin rights in dendrite_database"
+            "removing admin rights in {dendrite_database}"
         };
         let (to, from) = if admin { (ADMIN, USER) } else { (USER, ADMIN) };
         let changed = match &self.place {
@@ -213,10 +213,10 @@ impl AccountsDatabase {
 
     /// The PostgreSQL connection, opened on first use and kept for the run.
     async fn postgres(&self) -> Result<MutexGuard<'_, State>, Error> {
-        let action = "connecting to dendrite_database";
+        let action = "connecting to {dendrite_database}";
         let Place::Postgres { target, state } = &self.place else { unreachable!("called for PostgreSQL only") };
         let target = (**target).as_ref().map_err(|message| Error::Database {
-            action: "checking the connection string in dendrite_database".to_string(),
+            action: "checking the connection string in {dendrite_database}".to_string(),
             message: message.clone(),
         })?;
         let mut guard = state.lock().await;
