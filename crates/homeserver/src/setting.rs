@@ -95,7 +95,15 @@ pub fn fill(template: &str, name: &impl Fn(Setting) -> String) -> String {
 /// with (`admin_access_token`), and `backend: mas` for the choice of MAS.
 impl std::fmt::Display for Setting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.write_str(self.key())
+    }
+}
+
+impl Setting {
+    /// The key the settings are written with (`admin_access_token`); `backend: mas` for the
+    /// choice of MAS.
+    pub fn key(self) -> &'static str {
+        match self {
             Setting::HomeserverUrl => "homeserver_url",
             Setting::ServerName => "server_name",
             Setting::RegistrationSharedSecret => "registration_shared_secret",
@@ -112,7 +120,7 @@ impl std::fmt::Display for Setting {
             Setting::MasLoginWait => "mas_login_wait",
             Setting::UpdatePassword => "update_password",
             Setting::MasBackend => "backend: mas",
-        })
+        }
     }
 }
 

@@ -340,24 +340,7 @@ pub fn flag_of(name: &str) -> Option<String> {
 
 /// The parameter that gives a setting the homeserver crate asks for (`backend: mas` is none).
 pub fn of_setting(setting: Setting) -> Option<&'static str> {
-    Some(match setting {
-        Setting::HomeserverUrl => "homeserver_url",
-        Setting::ServerName => "server_name",
-        Setting::RegistrationSharedSecret => "registration_shared_secret",
-        Setting::AdminAccessToken => "admin_access_token",
-        Setting::DendriteDatabase => "dendrite_database",
-        Setting::MasUrl => "mas_url",
-        Setting::MasClientId => "mas_client_id",
-        Setting::MasClientSecret => "mas_client_secret",
-        Setting::SkipPasswordCheck => "skip_password_check",
-        Setting::ValidateCerts => "validate_certs",
-        Setting::CaPath => "ca_path",
-        Setting::Timeout => "timeout",
-        Setting::WaitTimeout => "wait_timeout",
-        Setting::MasLoginWait => "mas_login_wait",
-        Setting::UpdatePassword => "update_password",
-        Setting::MasBackend => return None,
-    })
+    (setting != Setting::MasBackend).then(|| setting.key())
 }
 
 /// How the command-line tool names a setting in a message: the flag that gives it (the `_file`
