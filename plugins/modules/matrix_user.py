@@ -283,11 +283,11 @@ EXAMPLES = r"""
     update_password: always
   no_log: true
 
-- name: Ensure john exists, with a matrix-user installed on the host by cargo
+- name: Ensure john exists, with a matrix-user installed on the host by `cargo install --root /usr/local`
   matrix_user.homeserver.matrix_user:
     server_name: example.com
     registration_shared_secret_file: /matrix/synapse/config/registration_shared_secret
-    host_binary: /root/.cargo/bin/matrix-user
+    host_binary: /usr/local/bin/matrix-user
     username: john
     password: "{{ john_password }}"
   no_log: true
