@@ -518,25 +518,7 @@ mod tests {
 
     #[test]
     fn every_setting_the_homeserver_asks_for_is_a_parameter() {
-        use homeserver::Setting::*;
-        let all = [
-            HomeserverUrl,
-            ServerName,
-            RegistrationSharedSecret,
-            AdminAccessToken,
-            DendriteDatabase,
-            MasUrl,
-            MasClientId,
-            MasClientSecret,
-            SkipPasswordCheck,
-            ValidateCerts,
-            CaPath,
-            WaitTimeout,
-            MasLoginWait,
-            UpdatePassword,
-            MasBackend,
-        ];
-        for setting in all {
+        for setting in Setting::ALL {
             if let Some(name) = of_setting(setting) {
                 // The module's messages name it as the table does.
                 assert_eq!(get(name).name, setting.to_string());
