@@ -50,6 +50,12 @@ pub struct Totals {
     pub password_changed: usize,
     /// Accounts given an email address.
     pub email_added: usize,
+    pub locked: usize,
+    pub unlocked: usize,
+    pub deactivated: usize,
+    /// Accounts deactivated and erased (not counted in `deactivated`).
+    pub erased: usize,
+    pub reactivated: usize,
     pub unchanged: usize,
     pub failed: usize,
 }
@@ -77,6 +83,11 @@ impl Totals {
                 Action::SetAdmin(false) => self.demoted += 1,
                 Action::SetPassword => self.password_changed += 1,
                 Action::AddEmail => self.email_added += 1,
+                Action::Lock => self.locked += 1,
+                Action::Unlock => self.unlocked += 1,
+                Action::Deactivate { erase: false } => self.deactivated += 1,
+                Action::Deactivate { erase: true } => self.erased += 1,
+                Action::Reactivate => self.reactivated += 1,
             }
         }
     }
@@ -84,7 +95,18 @@ impl Totals {
     /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero; with `check_mode`,
     /// what would be done ("2 to create").
     pub fn summary(&self, check_mode: bool) -> String {
-        let changes = [self.created, self.promoted, self.demoted, self.password_changed, self.email_added];
+        let changes = [
+            self.created,
+            self.promoted,
+            self.demoted,
+            self.password_changed,
+            self.email_added,
+            self.locked,
+            self.unlocked,
+            self.deactivated,
+            self.erased,
+            self.reactivated,
+        ];
         let parts: Vec<String> = changes
             .into_iter()
             .zip(TOTALS_ORDER)
@@ -107,13 +129,20 @@ mod tests {
 
     use super::*;
     use crate::fake::{refused, user, Call, Fake, Stored};
-    use crate::plan::PlanError;
+    use crate::plan::AccountState;
     use UpdatePassword::{Always, OnCreate};
 
     const PASSWORD: &str = "wanted-pw";
 
     fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted { password, admin, update_password, displayname: None, email: None }
+        Wanted {
+            password: Some(password),
+            state: AccountState::Present,
+            admin,
+            update_password,
+            displayname: None,
+            email: None,
+        }
     }
 
     fn items<'a>(names: &[&str], wanted: &Wanted<'a>) -> Vec<Item<'a>> {
@@ -138,7 +167,8 @@ mod tests {
         totals
     }
 
-    /// bob is to be promoted, dave is as wanted, erin is locked; the others are missing.
+    /// bob is to be promoted, dave is as wanted, erin is locked (unlocked when wanted present);
+    /// the others are missing.
     fn team(fake: Fake) -> Fake {
         fake.with("bob", Stored::new(PASSWORD, false))
             .with("dave", Stored::new(PASSWORD, true))
@@ -157,7 +187,7 @@ mod tests {
         assert_eq!(actions(&results[1]), vec![Action::SetAdmin(true)]);
         assert_eq!(results[2], Err(Error::Homeserver(refused("creating @carol:example.com"))));
         assert_eq!(actions(&results[3]), vec![]);
-        assert!(matches!(&results[4], Err(Error::Plan(PlanError::Locked { .. }))), "{:?}", results[4]);
+        assert_eq!(actions(&results[4]), vec![Action::Unlock]);
         assert_eq!(actions(&results[5]), vec![Action::Create { admin: true }]);
         for (result, name) in results.iter().zip(names) {
             if let Ok(outcome) = result {
@@ -167,7 +197,7 @@ mod tests {
         // The ones after the failures were done all the same.
         assert_eq!(fake.account("frank"), Some(Stored::new(PASSWORD, true)));
         assert_eq!(fake.account("carol"), None);
-        assert_eq!(totals(&results).summary(false), "2 created, 1 promoted, 1 unchanged, 2 failed");
+        assert_eq!(totals(&results).summary(false), "2 created, 1 promoted, 1 unlocked, 1 unchanged, 1 failed");
     }
 
     #[tokio::test]
@@ -210,7 +240,7 @@ mod tests {
 
         // The listing says how locked accounts are, too.
         let results = ensure_many(&team(Fake::new().listing()), &items(&["erin"], &list[0].wanted), 1, false).await;
-        assert!(matches!(&results[0], Err(Error::Plan(PlanError::Locked { .. }))), "{:?}", results[0]);
+        assert_eq!(actions(&results[0]), vec![Action::Unlock]);
     }
 
     #[tokio::test]
@@ -259,7 +289,7 @@ mod tests {
             }
         }
         assert_eq!(totals(&check), totals(&done));
-        assert_eq!(totals(&done).summary(false), "1 created, 1 promoted, 1 password changed, 1 unchanged, 1 failed");
+        assert_eq!(totals(&done).summary(false), "1 created, 1 promoted, 2 password changed, 1 unlocked, 1 unchanged");
     }
 
     #[tokio::test]
@@ -283,6 +313,7 @@ mod tests {
                 before: Default::default(),
                 after: Default::default(),
                 password_changes: Some(false),
+                note: None,
             },
             check_mode: false,
             caveats: Vec::new(),
