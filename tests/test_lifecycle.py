@@ -158,22 +158,31 @@ def test_synapse_reactivation_sets_the_password_and_is_a_change(settled, synapse
 
 def test_a_list_mixes_states_and_counts_them(synapse, run, name):
     base = run.connection()
-    for suffix in ("a", "b", "c"):
+    # Twelve users: enough for the tool to read them from one listing of the server's users, which
+    # must show locked and deactivated ones too.
+    for suffix in ("a", "b", "c", "e", "f"):
         run.module(dict(base, username=f"{name}-{suffix}", password=PASSWORD))
+    run.module(dict(base, username=f"{name}-e", state="locked"))
+    run.module(dict(base, username=f"{name}-f", state="deactivated"))
     users = [
         {"username": f"{name}-a", "state": "locked"},
         {"username": f"{name}-b", "state": "deactivated", "erase": True},
         {"username": f"{name}-c", "password": PASSWORD},
         {"username": f"{name}-d", "state": "locked"},
-    ]
+        {"username": f"{name}-e", "state": "locked"},
+        {"username": f"{name}-f", "state": "deactivated"},
+    ] + [{"username": f"{name}-x{i}", "state": "deactivated"} for i in range(6)]
     check = run.module(dict(base, users=users), check_mode=True)
     done = run.module(dict(base, users=users))
     assert check["totals"] == done["totals"]
-    assert done["totals"]["locked"] == 1 and done["totals"]["erased"] == 1 and done["totals"]["unchanged"] == 2
-    assert done["msg"] == "1 locked, 1 deactivated and erased, 2 unchanged"
-    assert [u["state"] for u in done["users"]] == ["locked", "deactivated", "present", None]
+    assert done["totals"]["locked"] == 1 and done["totals"]["erased"] == 1 and done["totals"]["unchanged"] == 10
+    assert done["msg"] == "1 locked, 1 deactivated and erased, 10 unchanged"
+    states = [u["state"] for u in done["users"]]
+    assert states == ["locked", "deactivated", "present", None, "locked", "deactivated"] + [None] * 6
     assert synapse_view(synapse, f"{name}-a") == "locked"
     assert synapse_view(synapse, f"{name}-b") == "deactivated"
+    again = run.module(dict(base, users=users))
+    assert again["changed"] is False and again["totals"]["unchanged"] == 12
 
 
 def test_cli_verbs(settled, synapse, run, name, tmp_path):

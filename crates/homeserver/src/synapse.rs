@@ -131,8 +131,9 @@ impl Backend for Synapse {
                 });
             }
             pages_allowed -= 1;
+            // Deactivated and locked users are left out unless asked for.
             let path = format!(
-                "/_synapse/admin/v2/users?from={}&limit={LIST_PAGE}&guests=false&deactivated=true",
+                "/_synapse/admin/v2/users?from={}&limit={LIST_PAGE}&guests=false&deactivated=true&locked=true",
                 client::escape(&from)
             );
             let reply = self.http.send(self.admin_request(Method::GET, path, action)).await?;

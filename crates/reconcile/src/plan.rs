@@ -148,7 +148,7 @@ pub enum PlanError {
     Needs { what: &'static str, user: String, setting: Setting },
     #[error("{what} {user} cannot be done here: {why}")]
     Unsupported { what: &'static str, user: String, why: &'static str },
-    #[error("{what} {user} needs its password (`password`)")]
+    #[error("{what} {user} needs its password")]
     NeedsPassword { what: &'static str, user: String },
     #[error("{}", unfinished(user, &own_name))]
     Unfinished { user: String },
