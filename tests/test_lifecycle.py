@@ -191,7 +191,7 @@ def test_cli_verbs(settled, synapse, run, name, tmp_path):
     password_file.write_text(PASSWORD + "\n")
     r = run.cli("lock", name, *flags)
     assert r.returncode == 0, r.output
-    assert f"is missing: nothing to lock" in r.stdout and synapse_view(synapse, name) == "missing"
+    assert "is missing: nothing to lock" in r.stdout and synapse_view(synapse, name) == "missing"
     r = run.cli("register", name, "--password-file", password_file, *flags, secrets=[PASSWORD])
     assert r.returncode == 0, r.output
     r = run.cli("lock", name, "--check", *flags)
