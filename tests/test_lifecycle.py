@@ -3,6 +3,7 @@ stand-in: every transition checked first (nothing written, the real run predicte
 run again (no change), each step seen from the server's own view (its admin API or the stand-in's
 record, and whether the password still logs in). Every output is scanned for secrets by the runners."""
 
+import json
 import time
 import urllib.parse
 
@@ -336,3 +337,17 @@ def test_mas_locked_login_and_reactivation(mas, run_mas, name):  # noqa: F811
     assert back["changed"] and back["state"] == "present" and back["password_changed"]
     user = mas.user(name)
     assert not user.deactivated_at and not user.locked_at and user.check_password(STRONG) and user.admin
+
+
+def test_the_roles_users_take_state(synapse, run, name, tmp_path):
+    # Through `just ensure-users` (the role, its one module task): items with `state` and no password.
+    run.module(dict(run.connection(), username=f"{name}-a", password=PASSWORD))
+    users = [{"username": f"{name}-a", "state": "locked"}, {"username": f"{name}-b", "state": "deactivated"}]
+    vars_file = tmp_path / "users.json"
+    vars_file.write_text(json.dumps({"matrix_user_users": users}))
+    r = run.just("ensure-users", "--extra-vars", f"@{vars_file}")
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 1 and "1 locked, 1 unchanged" in r.stdout, r.stdout
+    assert synapse_view(synapse, f"{name}-a") == "locked" and synapse_view(synapse, f"{name}-b") == "missing"
+    r = run.just("ensure-users", "--extra-vars", f"@{vars_file}")
+    assert r.returncode == 0 and r.recap()["changed"] == 0, r.output

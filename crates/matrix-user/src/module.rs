@@ -53,7 +53,7 @@ impl UserParams {
             !password.is_empty()
         });
         if password.is_none() && state == AccountState::Present {
-            return Err(params.missing("password", ""));
+            return Err(params.missing("password", " (unless state is locked or deactivated)"));
         }
         if let Some(password) = &password {
             if password.contains('\0') {
