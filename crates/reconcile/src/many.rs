@@ -5,7 +5,7 @@ use futures_util::stream::{self, StreamExt};
 use homeserver::{Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
-use crate::plan::{Action, UpdatePassword, Wanted};
+use crate::plan::{AccountState, Action, UpdatePassword, Wanted};
 use crate::wording::{total_word, FAILED, TOTALS_ORDER, UNCHANGED};
 
 /// One account of a list.
@@ -23,7 +23,10 @@ pub async fn ensure_many<B: Backend>(
     concurrency: usize,
     check_mode: bool,
 ) -> Vec<Result<Outcome, Error>> {
-    backend.expect_logins(items.iter().filter(|item| item.wanted.update_password == UpdatePassword::Always).count());
+    // Only a user to be present has its password checked.
+    let checks =
+        |wanted: &Wanted<'_>| wanted.update_password == UpdatePassword::Always && wanted.state == AccountState::Present;
+    backend.expect_logins(items.iter().filter(|item| checks(&item.wanted)).count());
     let listed = match backend.list_accounts(items.len()).await {
         Ok(listed) => listed,
         Err(e) => return items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
@@ -129,7 +132,6 @@ mod tests {
 
     use super::*;
     use crate::fake::{refused, user, Call, Fake, Stored};
-    use crate::plan::AccountState;
     use UpdatePassword::{Always, OnCreate};
 
     const PASSWORD: &str = "wanted-pw";
@@ -299,6 +301,8 @@ mod tests {
         let on_create = want(&password, None, OnCreate);
         let mut list = items(&["alice", "bob", "carol"], &always);
         list.extend(items(&["dave"], &on_create));
+        // A user to be locked checks no password, whatever update_password says.
+        list.extend(items(&["erin"], &Wanted { state: AccountState::Locked, ..always.clone() }));
         let fake = Fake::new();
         ensure_many(&fake, &list, 2, false).await;
         assert_eq!(fake.expected_logins(), 3);
