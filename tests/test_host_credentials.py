@@ -152,6 +152,12 @@ def test_a_broken_or_huge_file_is_named_not_quoted(synapse, run, name, tmp_path)
     huge.write_text(f"form_secret: {CANARIES[1]}\n" + "# padding\n" * 120_000)
     result = run.module(dict(user_params(name), synapse_config=str(huge)), secrets=CANARIES)
     assert "larger than 1 MiB" in result["msg"], result["msg"]
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    result = run.module(dict(user_params(name), synapse_config=[str(fifo), "/dev/zero"]))
+    assert result["msg"] == f"parameter `synapse_config`: {fifo} is not a regular file", result["msg"]
+    result = run.module(dict(user_params(name), synapse_config="/dev/zero"))
+    assert result["msg"] == "parameter `synapse_config`: /dev/zero is not a regular file", result["msg"]
 
 
 def test_the_command_line_tool_reads_the_config_too(synapse, run, name, tmp_path):
@@ -162,6 +168,24 @@ def test_the_command_line_tool_reads_the_config_too(synapse, run, name, tmp_path
     assert out.returncode == 0, out.output
     assert out.stdout.splitlines() == [f"created {synapse.user_id(name)}", "1 created"]
     assert synapse.can_log_in(name, PASSWORD)
+
+
+def test_the_command_line_tool_says_it_provisioned_a_token(synapse, run, name, tmp_path):
+    password = tmp_path / "password"
+    password.write_text(PASSWORD)
+    admin_file = tmp_path / "admin.json"
+    flags = ["--provision-admin", "yes", "--provision-admin-file", admin_file, "--provision-admin-user", name + "-admin"]
+    connection = [f"--homeserver-url={synapse.url}", f"--server-name={synapse.server_name}"]
+    connection += [f"--registration-shared-secret-file={synapse.shared_secret_file}", "--wait-timeout=5"]
+    args = ["register", name, "--admin", "yes", "--password-file", password, *connection, *flags]
+    out = run.cli(*args)
+    file = json.loads(admin_file.read_text())
+    assert_no_secret(out.output, [file["password"], file["access_token"]])
+    assert out.returncode == 0, out.output
+    user = synapse.user_id(name)
+    assert out.stdout.splitlines() == [f"created {user} (admin)", f"admin token registered, kept in {admin_file}", "1 created"]
+    out = run.cli(*args, secrets=[file["password"], file["access_token"]])
+    assert out.stdout.splitlines() == [f"unchanged {user} (admin)", "1 unchanged"]
 
 
 def test_a_config_of_the_other_server_is_refused(run, name, tmp_path):
@@ -339,3 +363,31 @@ def test_dendrite_provisioned_token_resets_passwords(dendrite, run_dendrite, nam
     scanned(changed, [file["password"], file["access_token"]])
     assert changed["password_changed"] is True and changed["admin_token"]["provisioned"] == "reused", changed
     assert dendrite.can_log_in(name, "host-Credentials-2")
+
+
+def test_the_role_passes_the_config_and_provisions(synapse, run, name, tmp_path):
+    """Through the playbook: the shared secret from synapse_config (the inventory's secret files
+    emptied), the admin token provisioned once."""
+    config = write_yaml(tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret))
+    admin_file = tmp_path / "admin.json"
+    extra = {
+        "username": name,
+        "password": PASSWORD,
+        "admin": "yes",
+        "matrix_user_registration_shared_secret_file": "",
+        "matrix_user_admin_access_token_file": "",
+        "matrix_user_synapse_config": [config],
+        "matrix_user_provision_admin": True,
+        "matrix_user_provision_admin_file": str(admin_file),
+        "matrix_user_provision_admin_user": name + "-admin",
+    }
+    r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[PASSWORD, *CANARIES])
+    file = json.loads(admin_file.read_text())
+    assert_no_secret(r.output, [file["password"], file["access_token"]])
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 1
+    assert synapse.is_admin(name) is True and synapse.is_admin(name + "-admin") is True
+    assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
+    r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[PASSWORD, *CANARIES, *file.values()])
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 0

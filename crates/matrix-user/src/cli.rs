@@ -547,6 +547,10 @@ impl Output {
                 }
             }
         }
+        // A change of its own, which the users' summary does not count.
+        if let Some((action @ ("registered" | "renewed"), file)) = &execution.host.admin_token {
+            self.line(format!("admin token {action}, kept in {file}"), redactor);
+        }
         self.line(summary(&execution.totals, check_mode), redactor);
         ExitCode::from(code)
     }

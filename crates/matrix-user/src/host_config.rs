@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
@@ -241,9 +242,13 @@ fn config_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
 fn read_yaml(file: &Path) -> Result<Value, String> {
     let name = file.display();
     let mut bytes = Vec::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(CONFIG_MAX + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read {name}: {}", e.kind()))?;
+    // Not blocking on a FIFO; a device or a FIFO is refused before any read.
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(file);
+    let handle = opened.map_err(|e| format!("cannot read {name}: {e}"))?;
+    if !handle.metadata().is_ok_and(|meta| meta.is_file()) {
+        return Err(format!("{name} is not a regular file"));
+    }
+    handle.take(CONFIG_MAX + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {name}: {e}"))?;
     if bytes.len() as u64 > CONFIG_MAX {
         return Err(format!("{name} is larger than {} MiB, more than any homeserver configuration", CONFIG_MAX >> 20));
     }

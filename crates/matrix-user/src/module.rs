@@ -194,6 +194,8 @@ pub struct Execution {
     pub warnings: Vec<String>,
     /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
     pub failure: Option<Failure>,
+    /// Where credentials not given as parameters came from, and the provisioned admin token.
+    pub host: provision::Report,
 }
 
 pub fn take_update_password(params: &mut impl ParamReader) -> Result<Option<UpdatePassword>, ParamError> {
@@ -343,7 +345,7 @@ pub fn execute_request(
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, totals, warnings, failure }
+    Execution { result, users, totals, warnings, failure, host }
 }
 
 /// Whether the task asked for one user or a list: the result's shape.
