@@ -64,7 +64,9 @@ def scanned(result, secrets):
 def test_inline_secret_and_the_listener_give_what_the_task_left_out(synapse, run, name, tmp_path):
     """No URL, domain or secret given: all three come from homeserver.yaml, and the result says
     where from, without the values."""
-    config = write_yaml(tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret))
+    config = write_yaml(
+        tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret)
+    )
     result = run.module(dict(user_params(name), synapse_config=config, wait_timeout=5), secrets=CANARIES)
     assert result["changed"] is True and result["created"] is True, result
     assert result["user_id"] == synapse.user_id(name)
@@ -85,7 +87,10 @@ def test_the_secret_from_registration_shared_secret_path(synapse, run, name, tmp
     secret_file.parent.mkdir()
     secret_file.write_text(f"\n  {synapse.shared_secret}  \n")
     # Relative to the folder of the file that names it.
-    config = write_yaml(tmp_path / "conf" / "homeserver.yaml", synapse_config(synapse, registration_shared_secret_path="registration_secret"))
+    config = write_yaml(
+        tmp_path / "conf" / "homeserver.yaml",
+        synapse_config(synapse, registration_shared_secret_path="registration_secret"),
+    )
     result = run.module(dict(user_params(name, admin=True), synapse_config=config, wait_timeout=5), secrets=CANARIES)
     assert result["created"] is True and result["admin"] is True, result
     assert result["credentials"]["registration_shared_secret"] == (
@@ -129,7 +134,10 @@ def test_a_parameter_wins_over_the_file(synapse, run, name, tmp_path):
             {"registration_shared_secret": "canary-Inline-aa01", "registration_shared_secret_path": "/nonexistent"},
             "{config} sets registration_shared_secret and {config} registration_shared_secret_path: Synapse refuses both",
         ),
-        ({"registration_shared_secret_path": "missing_secret"}, "registration_shared_secret_path in {config}: cannot read"),
+        (
+            {"registration_shared_secret_path": "missing_secret"},
+            "registration_shared_secret_path in {config}: cannot read",
+        ),
     ],
     ids=["missing", "both", "unreadable-path"],
 )
@@ -161,10 +169,14 @@ def test_a_broken_or_huge_file_is_named_not_quoted(synapse, run, name, tmp_path)
 
 
 def test_the_command_line_tool_reads_the_config_too(synapse, run, name, tmp_path):
-    config = write_yaml(tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret))
+    config = write_yaml(
+        tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret)
+    )
     password = tmp_path / "password"
     password.write_text(PASSWORD)
-    out = run.cli("register", name, "--password-file", password, "--synapse-config", config, "--wait-timeout=5", secrets=CANARIES)
+    out = run.cli(
+        "register", name, "--password-file", password, "--synapse-config", config, "--wait-timeout=5", secrets=CANARIES
+    )
     assert out.returncode == 0, out.output
     assert out.stdout.splitlines() == [f"created {synapse.user_id(name)}", "1 created"]
     assert synapse.can_log_in(name, PASSWORD)
@@ -174,7 +186,14 @@ def test_the_command_line_tool_says_it_provisioned_a_token(synapse, run, name, t
     password = tmp_path / "password"
     password.write_text(PASSWORD)
     admin_file = tmp_path / "admin.json"
-    flags = ["--provision-admin", "yes", "--provision-admin-file", admin_file, "--provision-admin-user", name + "-admin"]
+    flags = [
+        "--provision-admin",
+        "yes",
+        "--provision-admin-file",
+        admin_file,
+        "--provision-admin-user",
+        name + "-admin",
+    ]
     connection = [f"--homeserver-url={synapse.url}", f"--server-name={synapse.server_name}"]
     connection += [f"--registration-shared-secret-file={synapse.shared_secret_file}", "--wait-timeout=5"]
     args = ["register", name, "--admin", "yes", "--password-file", password, *connection, *flags]
@@ -183,7 +202,11 @@ def test_the_command_line_tool_says_it_provisioned_a_token(synapse, run, name, t
     assert_no_secret(out.output, [file["password"], file["access_token"]])
     assert out.returncode == 0, out.output
     user = synapse.user_id(name)
-    assert out.stdout.splitlines() == [f"created {user} (admin)", f"admin token registered, kept in {admin_file}", "1 created"]
+    assert out.stdout.splitlines() == [
+        f"created {user} (admin)",
+        f"admin token registered, kept in {admin_file}",
+        "1 created",
+    ]
     out = run.cli(*args, secrets=[file["password"], file["access_token"]])
     assert out.stdout.splitlines() == [f"unchanged {user} (admin)", "1 unchanged"]
 
@@ -345,7 +368,9 @@ def test_a_lost_file_of_an_existing_account_says_what_to_do(synapse, run, name, 
 
 def test_provisioning_is_refused_with_mas(run, name, tmp_path):
     params = {"backend": "mas", "mas_url": "http://127.0.0.1:9", "mas_client_id": "x", "mas_client_secret": "y" * 12}
-    result = run.module(dict(params, **user_params(name), provision_admin=True, provision_admin_file=str(tmp_path / "f")))
+    result = run.module(
+        dict(params, **user_params(name), provision_admin=True, provision_admin_file=str(tmp_path / "f"))
+    )
     assert result["msg"].startswith("parameter `provision_admin`: applies only with backend synapse or dendrite")
 
 
@@ -368,7 +393,9 @@ def test_dendrite_provisioned_token_resets_passwords(dendrite, run_dendrite, nam
 def test_the_role_passes_the_config_and_provisions(synapse, run, name, tmp_path):
     """Through the playbook: the shared secret from synapse_config (the inventory's secret files
     emptied), the admin token provisioned once."""
-    config = write_yaml(tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret))
+    config = write_yaml(
+        tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret)
+    )
     admin_file = tmp_path / "admin.json"
     extra = {
         "username": name,
@@ -388,6 +415,8 @@ def test_the_role_passes_the_config_and_provisions(synapse, run, name, tmp_path)
     assert r.recap()["changed"] == 1
     assert synapse.is_admin(name) is True and synapse.is_admin(name + "-admin") is True
     assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
-    r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[PASSWORD, *CANARIES, *file.values()])
+    r = run.playbook(
+        "--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[PASSWORD, *CANARIES, *file.values()]
+    )
     assert r.returncode == 0, r.output
     assert r.recap()["changed"] == 0

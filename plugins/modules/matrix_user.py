@@ -302,6 +302,15 @@ EXAMPLES = r"""
     admin: true
   no_log: true
 
+- name: Ensure alice with the secret from Debian's Synapse configuration and an admin token of the module's own
+  matrix_user.homeserver.matrix_user:
+    synapse_config: [/etc/matrix-synapse/homeserver.yaml, /etc/matrix-synapse/conf.d]
+    provision_admin: true
+    provision_admin_file: /root/.matrix-user-admin.json
+    username: alice
+    password: "{{ alice_password }}"
+  no_log: true
+
 - name: Ensure a list of users in one task
   matrix_user.homeserver.matrix_user:
     server_name: example.com
@@ -371,6 +380,20 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"exists": true, "admin": true}, "after": {"exists": true, "admin": false}}
+credentials:
+  description:
+    - Where each setting not given as a parameter came from (I(synapse_config), I(dendrite_config), I(provision_admin_file)), never its
+      value.
+  returned: when one came from the host
+  type: dict
+  sample: {"registration_shared_secret": "registration_shared_secret_path in /etc/matrix-synapse/homeserver.yaml"}
+admin_token:
+  description:
+    - With I(provision_admin), what was done about the admin token (C(registered), C(reused) or C(renewed); in check mode C(to register) or
+      C(to renew)), and the file it is kept in. C(registered) and C(renewed) are changes.
+  returned: when I(provision_admin) is used
+  type: dict
+  sample: {"provisioned": "reused", "file": "/root/.matrix-user-admin.json"}
 invocation:
   description: The module's parameters, every secret replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   returned: always
