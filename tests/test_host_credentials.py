@@ -420,3 +420,26 @@ def test_the_role_passes_the_config_and_provisions(synapse, run, name, tmp_path)
     )
     assert r.returncode == 0, r.output
     assert r.recap()["changed"] == 0
+
+
+def test_a_run_that_stops_half_way_is_finished_by_the_next(synapse, run, name, tmp_path):
+    """The password is kept before the account is registered: a registration the server refuses
+    leaves the file (a change on the host, reported), and the next run registers with it."""
+    account = name + "-admin"
+    wrong = "canary-WrongSecret-61b2"
+    params = provision_params(synapse, tmp_path, account)
+    del params["registration_shared_secret_file"]
+    failed = run.module(dict(params, **user_params(name), registration_shared_secret=wrong))
+    mode, file = kept(params)
+    scanned(failed, [wrong, file["password"]])
+    assert failed["failed"] is True and failed["changed"] is True, failed
+    assert "does not match" in failed["msg"]
+    assert mode == 0o600 and "access_token" not in file
+    assert synapse.user(account) is None
+
+    finished = run.module(dict(params, **user_params(name), registration_shared_secret_file=synapse.shared_secret_file))
+    _, now = kept(params)
+    scanned(finished, [now["password"], now["access_token"]])
+    assert finished["admin_token"]["provisioned"] == "registered" and finished["created"] is True, finished
+    assert now["password"] == file["password"]
+    assert synapse.is_admin(account) is True

@@ -142,7 +142,7 @@ pub async fn obtain(
                 ));
                 ("to register", None)
             } else {
-                let token = register(&http, &user, kept, &provision.file, settings).await?;
+                let token = register(&http, &user, kept, &provision.file, settings, &mut report.changed).await?;
                 ("registered", Some(token))
             }
         }
@@ -158,13 +158,15 @@ pub async fn obtain(
 
 /// Registers the account (unless a file from a run that stopped half-way says it was) and logs
 /// in. The password is in the file before the account exists, so that no run can leave an
-/// account whose password nobody knows.
+/// account whose password nobody knows. `changed` is set as soon as the file is written, so that
+/// a run failing after that still reports its change.
 async fn register(
     http: &Http,
     user: &UserId,
     kept: &Option<Kept>,
     file: &Path,
     settings: &Settings,
+    changed: &mut bool,
 ) -> Result<Secret, Failure> {
     let user_id = user.to_string();
     let password = match kept {
@@ -172,6 +174,7 @@ async fn register(
         None => {
             let password = Secret::obtained(random_password().map_err(Failure::Start)?);
             write(file, &user_id, &password, None).map_err(Failure::Start)?;
+            *changed = true;
             password
         }
     };
@@ -181,7 +184,9 @@ async fn register(
         Err(Error::AlreadyExists { .. }) if kept.is_some() => {}
         Err(Error::AlreadyExists { .. }) => {
             // The file just written holds a password the account does not have.
-            let _ = std::fs::remove_file(file);
+            if std::fs::remove_file(file).is_ok() {
+                *changed = false;
+            }
             return Err(Failure::homeserver(Error::Refused {
                 action: format!("registering the admin account {user_id} for {{provision_admin_file}}"),
                 status: 400,
