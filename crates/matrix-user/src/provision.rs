@@ -227,6 +227,8 @@ async fn log_in(http: &Http, user: &UserId, password: &Secret, file: &str) -> Re
     })
 }
 
+/// The user ID the file keeps, on its own domain; with the looser of the two servers' rules, as
+/// the server already accepted it.
 fn kept_user(user_id: &str) -> Result<UserId, Failure> {
     let domain = user_id.split_once(':').map_or("", |(_, domain)| domain);
     UserId::parse(user_id, domain, &UserIdRules::DENDRITE)
