@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_matrix_user_global_optspecs
-    string join \n config= homeserver-url= server-name= backend= registration-shared-secret-file= admin-access-token-file= validate-certs= ca-path= timeout= wait-timeout= dendrite-database-file= mas-url= mas-client-id= mas-client-secret-file= skip-password-check= mas-login-interval= mas-login-wait= check diff json q/quiet h/help V/version
+    string join \n config= homeserver-url= server-name= backend= registration-shared-secret-file= admin-access-token-file= synapse-config= dendrite-config= provision-admin= provision-admin-file= provision-admin-user= validate-certs= ca-path= timeout= wait-timeout= dendrite-database-file= mas-url= mas-client-id= mas-client-secret-file= skip-password-check= mas-login-interval= mas-login-wait= check diff json q/quiet h/help V/version
 end
 
 function __fish_matrix_user_needs_command
@@ -30,6 +30,11 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -l server-name -d 
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
@@ -66,6 +71,11 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l ser
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
@@ -95,6 +105,11 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l serve
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
@@ -124,6 +139,11 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l s
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
@@ -147,6 +167,11 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l server-
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
@@ -171,6 +196,11 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l s
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
@@ -197,6 +227,11 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l serve
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r

@@ -64,6 +64,44 @@ options:
     description:
       - A file holding the admin access token, read on the host the module runs on.
     type: path
+  synapse_config:
+    description:
+      - "Synapse only: Synapse's configuration on the host the module runs on: a file, or a folder standing for its C(*.yaml) files in
+        name order (Debian's C(conf.d)); several are read as C(synapse -c) reads them, a later file's top-level keys replacing an earlier's."
+      - The shared secret is read from it (C(registration_shared_secret), or the file C(registration_shared_secret_path) names, relative to
+        the folder of the file naming it) when I(registration_shared_secret) and I(registration_shared_secret_file) are not given; a
+        configuration with neither, or with both (which Synapse refuses), fails naming the files.
+      - Without I(homeserver_url), the URL is that of the first plain C(http) listener serving C(client) (a wildcard bind address becomes
+        loopback); without I(server_name), its C(server_name).
+      - Nothing else of the files is read, and no value of them reaches any output. See the collection's C(docs/credentials.md).
+    type: list
+    elements: path
+  dendrite_config:
+    description:
+      - "Dendrite only: its C(dendrite.yaml) on the host the module runs on. Read for C(client_api.registration_shared_secret), the account
+        database (C(user_api.account_database.connection_string), else C(global.database.connection_string); a relative SQLite C(file:)
+        path is taken from the file's folder) and C(global.server_name), each only when the parameter for it is not given."
+    type: path
+  provision_admin:
+    description:
+      - When no admin token is given, register an admin account of the module's own once (I(provision_admin_user)), with the shared secret
+        and a random password, and keep its user ID, password and access token in I(provision_admin_file). Later runs use the token; when it
+        no longer works, a login with the kept password renews it. Synapse and Dendrite only.
+      - Registering the account or rewriting the file is a change (C(changed), the result's C(admin_token)). Check mode reads the file but
+        registers, logs in and writes nothing, and plans without an admin token.
+      - The file is as powerful as an admin's password; see C(docs/credentials.md) for the trade-off against a token you provide.
+    type: bool
+    default: false
+  provision_admin_file:
+    description:
+      - The file keeping the provisioned account's password and token, on the host the module runs on. Created with mode 0600 (written
+        whole, then renamed into place); a file others may read, a symbolic link or another user's file is refused.
+    type: path
+  provision_admin_user:
+    description:
+      - The localpart of the provisioned admin account.
+    type: str
+    default: matrix-user
   dendrite_database:
     description:
       - "Dendrite only: its account database, as a PostgreSQL connection string (C(postgresql://user:password@host/dendrite)) or the path of
@@ -278,6 +316,15 @@ EXAMPLES = r"""
     admin: true
   no_log: true
 
+- name: Ensure alice with the secret from Debian's Synapse configuration and an admin token of the module's own
+  matrix_user.homeserver.matrix_user:
+    synapse_config: [/etc/matrix-synapse/homeserver.yaml, /etc/matrix-synapse/conf.d]
+    provision_admin: true
+    provision_admin_file: /root/.matrix-user-admin.json
+    username: alice
+    password: "{{ alice_password }}"
+  no_log: true
+
 - name: Ensure a list of users in one task
   matrix_user.homeserver.matrix_user:
     server_name: example.com
@@ -370,6 +417,20 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"exists": true, "admin": true}, "after": {"exists": true, "admin": false}}
+credentials:
+  description:
+    - Where each setting not given as a parameter came from (I(synapse_config), I(dendrite_config), I(provision_admin_file)), never its
+      value.
+  returned: when one came from the host
+  type: dict
+  sample: {"registration_shared_secret": "registration_shared_secret_path in /etc/matrix-synapse/homeserver.yaml"}
+admin_token:
+  description:
+    - With I(provision_admin), what was done about the admin token (C(registered), C(reused) or C(renewed); in check mode C(to register) or
+      C(to renew)), and the file it is kept in. C(registered) and C(renewed) are changes.
+  returned: when I(provision_admin) is used
+  type: dict
+  sample: {"provisioned": "reused", "file": "/root/.matrix-user-admin.json"}
 invocation:
   description: The module's parameters, every secret replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   returned: always

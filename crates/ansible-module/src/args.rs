@@ -195,6 +195,28 @@ impl Params {
             .map(Some)
     }
 
+    /// A list of strings; one string is a list of one.
+    pub fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(vec![s])),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(s) => Ok(s),
+                    other => Err(ParamError::WrongType {
+                        name: format!("{}[{i}]", self.full_name(name)),
+                        expected: "a string",
+                        got: type_name(&other).to_string(),
+                    }),
+                })
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Some(other) => Err(self.wrong_type(name, "a list of strings", type_name(&other).to_string())),
+        }
+    }
+
     /// Refuses parameters nobody took, naming them and the supported ones.
     pub fn finish(self) -> Result<(), ParamError> {
         let mut unknown: Vec<String> =

@@ -13,6 +13,7 @@ mod error;
 mod hostile_input;
 mod http;
 pub mod mas;
+pub mod provisioned;
 mod secret;
 mod server;
 mod setting;

@@ -20,13 +20,14 @@ pub enum Setting {
     WaitTimeout,
     MasLoginWait,
     UpdatePassword,
+    ProvisionAdminFile,
     /// Not a setting of its own but a choice of backend: what only MAS does.
     MasBackend,
 }
 
 impl Setting {
     /// Every setting, for looking one up by its name in a message's template.
-    pub const ALL: [Setting; 16] = [
+    pub const ALL: [Setting; 17] = [
         Setting::HomeserverUrl,
         Setting::ServerName,
         Setting::RegistrationSharedSecret,
@@ -42,6 +43,7 @@ impl Setting {
         Setting::WaitTimeout,
         Setting::MasLoginWait,
         Setting::UpdatePassword,
+        Setting::ProvisionAdminFile,
         Setting::MasBackend,
     ];
 }
@@ -119,6 +121,7 @@ impl Setting {
             Setting::WaitTimeout => "wait_timeout",
             Setting::MasLoginWait => "mas_login_wait",
             Setting::UpdatePassword => "update_password",
+            Setting::ProvisionAdminFile => "provision_admin_file",
             Setting::MasBackend => "backend: mas",
         }
     }

@@ -149,7 +149,7 @@ fn connection_flags() -> impl Iterator<Item = (&'static Param, params::Flag)> {
 /// A flag of the table, as clap takes it; `id` is the parameter's name.
 fn table_arg(param: &'static Param, flag: params::Flag) -> Arg {
     let arg = Arg::new(param.name).long(flag.long).value_name(flag.value_name).help(param.doc);
-    if param.kind == Kind::Path || flag.reads_file {
+    if matches!(param.kind, Kind::Path | Kind::PathList) || flag.reads_file {
         arg.value_parser(clap::value_parser!(PathBuf))
     } else {
         arg
@@ -652,6 +652,10 @@ impl Output {
                     self.note(&format!("failed {label}: {msg}"), redactor);
                 }
             }
+        }
+        // A change of its own, which the users' summary does not count.
+        if let Some((action @ ("registered" | "renewed"), file)) = &execution.host.admin_token {
+            self.line(format!("admin token {action}, kept in {file}"), redactor);
         }
         self.line(summary(&execution.totals, check_mode), redactor);
         ExitCode::from(code)

@@ -7,10 +7,12 @@
 
 mod cli;
 mod config;
+mod host_config;
 #[cfg(test)]
 mod hostile_input;
 mod module;
 mod params;
+mod provision;
 mod settings;
 
 use std::ffi::OsString;

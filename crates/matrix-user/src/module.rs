@@ -15,6 +15,7 @@ use reconcile::{AccountState, Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
 use crate::params;
+use crate::provision;
 use crate::settings::{ParamReader, Settings};
 
 /// The most parallel requests: more only makes a homeserver refuse or slow down.
@@ -208,6 +209,8 @@ pub struct Execution {
     pub warnings: Vec<String>,
     /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
     pub failure: Option<Failure>,
+    /// Where credentials not given as parameters came from, and the provisioned admin token.
+    pub host: provision::Report,
 }
 
 pub fn take_update_password(params: &mut impl ParamReader) -> Result<Option<UpdatePassword>, ParamError> {
@@ -346,7 +349,9 @@ pub fn execute_request(
     redactor: &mut Redactor,
 ) -> Execution {
     let mut warnings = Vec::new();
-    let outcome = request.and_then(|request| reconcile_request(request, run.check_mode, &mut warnings, run.progress));
+    let mut host = provision::Report::default();
+    let outcome =
+        request.and_then(|request| reconcile_request(request, run.check_mode, &mut warnings, &mut host, run.progress));
     let (shape, users, failure) = match outcome {
         Ok((shape, users)) => (Some(shape), users, None),
         Err(failure) => (None, Vec::new(), Some(failure)),
@@ -361,12 +366,13 @@ pub fn execute_request(
     for warning in &warnings {
         result.warn(warning.clone());
     }
+    host_credentials(&mut result, &host);
     // Tokens the backends obtained on the way, and forms derived from secrets.
     for secret in homeserver::Secret::all_obtained() {
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, totals, warnings, failure }
+    Execution { result, users, totals, warnings, failure, host }
 }
 
 /// Whether the task asked for one user or a list: the result's shape.
@@ -376,15 +382,33 @@ enum Shape {
     Many,
 }
 
+/// What the result says of credentials found on the host: where each came from, and what was
+/// done about the provisioned admin token (a registration or a rewritten file is a change).
+fn host_credentials(result: &mut ModuleResult, host: &provision::Report) {
+    if host.changed {
+        result.set("changed", true);
+    }
+    if !host.sources.is_empty() {
+        let sources: Map<String, Value> = host.sources.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        result.set("credentials", sources);
+    }
+    if let Some((action, file)) = &host.admin_token {
+        result.set("admin_token", json!({"provisioned": action, "file": file}));
+    }
+}
+
 fn reconcile_request(
     request: Request,
     check_mode: bool,
     warnings: &mut Vec<String>,
+    host: &mut provision::Report,
     progress: Option<ProgressSink>,
 ) -> Result<(Shape, Vec<UserRun>), Failure> {
-    let Request { settings, users } = request;
+    let Request { mut settings, users } = request;
     warnings.extend(settings.warnings());
+    host.sources = std::mem::take(&mut settings.sources);
     crate::block_on(async {
+        provision::obtain(&mut settings, check_mode, host, warnings).await?;
         let mut backend = settings.connect().await?;
         if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
             mas.on_progress(progress);

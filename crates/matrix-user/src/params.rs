@@ -24,6 +24,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// A list of objects (`users`).
     List,
+    /// Files on the host, as a list (or one path).
+    PathList,
 }
 
 impl Kind {
@@ -36,7 +38,7 @@ impl Kind {
             Kind::Bool => "bool",
             Kind::Float => "float",
             Kind::Int => "int",
-            Kind::List => "list",
+            Kind::List | Kind::PathList => "list",
         }
     }
 }
@@ -211,6 +213,48 @@ pub static PARAMS: &[Param] = &[
     .flag("admin-access-token-file", "FILE")
     .holds("admin_access_token")
     .role("matrix_user_admin_access_token_file"),
+    Param::setting(
+        "synapse_config",
+        PathList,
+        "MATRIX_USER_SYNAPSE_CONFIG",
+        "Synapse's config file or conf.d folder on this host, to read the shared secret (and URL) from",
+    )
+    .flag("synapse-config", "PATH")
+    .role("matrix_user_synapse_config"),
+    Param::setting(
+        "dendrite_config",
+        Path,
+        "MATRIX_USER_DENDRITE_CONFIG",
+        "Dendrite's dendrite.yaml on this host, to read the shared secret and account database from",
+    )
+    .flag("dendrite-config", "FILE")
+    .role("matrix_user_dendrite_config"),
+    Param::setting(
+        "provision_admin",
+        Bool,
+        "MATRIX_USER_PROVISION_ADMIN",
+        "Without an admin token, register an admin account of the tool's own once: yes or no [default: no]",
+    )
+    .flag("provision-admin", "yes|no")
+    .default("false")
+    .role("matrix_user_provision_admin"),
+    Param::setting(
+        "provision_admin_file",
+        Path,
+        "MATRIX_USER_PROVISION_ADMIN_FILE",
+        "File (mode 0600) keeping that account's password and token",
+    )
+    .flag("provision-admin-file", "FILE")
+    .role("matrix_user_provision_admin_file"),
+    Param::setting(
+        "provision_admin_user",
+        Str,
+        "MATRIX_USER_PROVISION_ADMIN_USER",
+        "Localpart of that account [default: matrix-user]",
+    )
+    .flag("provision-admin-user", "NAME")
+    .default("matrix-user")
+    .role("matrix_user_provision_admin_user"),
     Param::setting(
         "validate_certs",
         Bool,
