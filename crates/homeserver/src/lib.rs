@@ -13,6 +13,7 @@ mod error;
 mod hostile_input;
 mod http;
 pub mod mas;
+pub mod registration_tokens;
 mod secret;
 mod server;
 mod setting;
