@@ -81,7 +81,8 @@ impl AdminApi<'_> {
                     .to_string(),
             ),
             (404, "Synapse") if reply.errcode() == Some("M_UNRECOGNIZED") => Some(
-                "Synapse's own admin API is off when MAS manages its accounts: manage tokens with backend: mas"
+                "the server has no Synapse admin API here: a Synapse whose accounts MAS manages has it off (use \
+                 backend mas), and another server (Dendrite: backend dendrite) never had it"
                     .to_string(),
             ),
             _ => token_hint(reply).map(str::to_string),
@@ -96,14 +97,16 @@ impl AdminApi<'_> {
     pub async fn list(&self) -> Result<Vec<RegistrationToken>, Error> {
         let action = format!("listing {}'s registration tokens", self.rules.server);
         let reply = self.send(Method::GET, self.base.to_string(), None, &action).await?;
-        let Some(items) = reply.body.get("registration_tokens").and_then(Value::as_array) else {
-            return Err(Error::BadAnswer {
+        // Dendrite answers `null` for none (a Go nil slice).
+        match reply.body.get("registration_tokens") {
+            Some(Value::Array(items)) => Ok(items.iter().filter_map(token_of).collect()),
+            Some(Value::Null) => Ok(Vec::new()),
+            _ => Err(Error::BadAnswer {
                 action,
                 problem: "the answer has no list of registration_tokens".to_string(),
                 about: &[],
-            });
-        };
-        Ok(items.iter().filter_map(token_of).collect())
+            }),
+        }
     }
 
     pub async fn create(&self, token: &Secret, limits: Limits) -> Result<(), Error> {
@@ -137,7 +140,26 @@ impl AdminApi<'_> {
         if let Some(expiry) = change.expiry {
             body.insert("expiry_time".into(), json!(expiry.map(|seconds| seconds.saturating_mul(1000))));
         }
-        self.send(Method::PUT, self.path(token), Some(Value::Object(body)), &action).await.map(drop)
+        let reply = self.send(Method::PUT, self.path(token), Some(Value::Object(body)), &action).await?;
+        // The answer is the token as it is now: a server that took the change without making it
+        // (Dendrite v0.13.8 on SQLite binds its UPDATE's parameters the wrong way round) is caught.
+        let now = token_of(&reply.body);
+        let kept = now.is_some_and(|now| {
+            change.uses_allowed.is_some_and(|uses| uses != now.uses_allowed)
+                || change.expiry.is_some_and(|expiry| expiry != now.expiry)
+        });
+        if kept {
+            return Err(Error::BadAnswer {
+                action,
+                problem: format!(
+                    "{} answered with the old limits: it did not apply the change (Dendrite v0.13.8 on SQLite \
+                     never does; on PostgreSQL it does). Delete the token and create it anew to change its limits",
+                    self.rules.server
+                ),
+                about: &[],
+            });
+        }
+        Ok(())
     }
 
     pub async fn delete(&self, token: &RegistrationToken) -> Result<(), Error> {
