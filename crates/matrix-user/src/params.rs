@@ -121,7 +121,12 @@ const fn param(name: &'static str, kind: Kind, scope: Scope, doc: &'static str) 
 impl Param {
     /// A connection setting: its flag, `MATRIX_USER_<NAME>` and config key `<name>`.
     const fn setting(name: &'static str, kind: Kind, env: &'static str, doc: &'static str) -> Param {
-        Param { env: Some(env), config_key: Some(name), module: Module::Both, ..param(name, kind, Scope::Connection, doc) }
+        Param {
+            env: Some(env),
+            config_key: Some(name),
+            module: Module::Both,
+            ..param(name, kind, Scope::Connection, doc)
+        }
     }
     /// A parameter of `matrix_registration_token` only.
     const fn of_tokens(self) -> Param {

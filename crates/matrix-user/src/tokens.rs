@@ -70,7 +70,9 @@ impl TokenParams {
                 return Err(params.invalid("name", format!("starts the generated token, so it {problem}")));
             }
         } else if name.chars().count() > LABEL_MAX || name.chars().any(char::is_control) {
-            return Err(params.invalid("name", format!("must be at most {LABEL_MAX} characters, none a control character")));
+            return Err(
+                params.invalid("name", format!("must be at most {LABEL_MAX} characters, none a control character"))
+            );
         }
         let present = params.take_choice("state", params::get_of(Module::Token, "state").choices())? != Some("absent");
         let uses_allowed = match params.take_str("uses_allowed")? {
@@ -218,7 +220,9 @@ impl TokenRequest {
 pub enum TokenFailure {
     Param(ParamError),
     /// The same token is listed twice.
-    Duplicate { first: usize },
+    Duplicate {
+        first: usize,
+    },
     Run(TokenError),
     /// Before any token: the request, the runtime or the connection.
     Start(Failure),
@@ -230,7 +234,9 @@ impl TokenFailure {
     pub fn render(&self, name: impl Fn(Setting) -> String) -> String {
         match self {
             TokenFailure::Param(e) => e.to_string(),
-            TokenFailure::Duplicate { first } => format!("the same token is listed more than once (also as tokens[{first}])"),
+            TokenFailure::Duplicate { first } => {
+                format!("the same token is listed more than once (also as tokens[{first}])")
+            }
             TokenFailure::Run(e) => e.render(name),
             TokenFailure::Start(Failure::Run(e)) => e.render(name),
             TokenFailure::Start(e) => e.to_string(),
@@ -340,7 +346,10 @@ async fn run_tokens<S: TokenStore>(
             Err(e) => Err(TokenFailure::Param(e)),
             Ok(token) => {
                 // One token, whichever way it is named: by its string when given, else its name.
-                let key = token.token.as_ref().map_or_else(|| format!("name:{}", token.name), |t| format!("token:{}", t.expose()));
+                let key = token
+                    .token
+                    .as_ref()
+                    .map_or_else(|| format!("name:{}", token.name), |t| format!("token:{}", t.expose()));
                 match seen.insert(key, index) {
                     Some(first) => Err(TokenFailure::Duplicate { first }),
                     None => ensure_token(server, &listed, &token.wanted(), check_mode).await.map_err(TokenFailure::Run),
@@ -406,7 +415,9 @@ fn list_result(runs: &[TokenRun], diff: bool) -> ModuleResult {
                     if diff {
                         let (before, after) = outcome.plan.diff();
                         let header = format!("registration token {}", outcome.name);
-                        diffs.push(json!({"before_header": header, "after_header": header, "before": before, "after": after}));
+                        diffs.push(
+                            json!({"before_header": header, "after_header": header, "before": before, "after": after}),
+                        );
                     }
                 } else {
                     unchanged += 1;
@@ -461,7 +472,9 @@ pub fn text_lines(execution: &TokenExecution) -> (Vec<String>, Vec<String>) {
                 let mut line = outcome.message();
                 if let Some(after) = outcome.plan.after.filter(|after| !after.revoked) {
                     let uses = after.uses_allowed.map_or_else(|| "unlimited".to_string(), |n| n.to_string());
-                    let until = after.expiry.map_or_else(|| "never expires".to_string(), |at| format!("until {}", format_time(at)));
+                    let until = after
+                        .expiry
+                        .map_or_else(|| "never expires".to_string(), |at| format!("until {}", format_time(at)));
                     line.push_str(&format!(" (uses: {} of {uses}, {until})", after.completed + after.pending));
                 }
                 lines.push(line);
@@ -577,9 +590,11 @@ pub fn build_token(args: &TokenArgs, connection: &ConnectionArgs, redactor: &mut
 /// The parameters of `tokens`: connection settings, then the tokens file.
 pub fn build_tokens(args: &TokensArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
     let mut layers = connection_layers(connection, args.file == Path::new("-"), redactor)?;
-    let (tokens, name) = config::read_list(&args.file, "tokens", "matrix_user_registration_tokens", "tokens (each with name, ...)")?;
+    let (tokens, name) =
+        config::read_list(&args.file, "tokens", "matrix_user_registration_tokens", "tokens (each with name, ...)")?;
     // Tokens chosen by hand, in the file, are secrets from here on.
-    for token in tokens.as_array().into_iter().flatten().filter_map(|item| item.get("token")).filter_map(Value::as_str) {
+    for token in tokens.as_array().into_iter().flatten().filter_map(|item| item.get("token")).filter_map(Value::as_str)
+    {
         redactor.add(token);
     }
     layers.set("tokens", tokens, Source::UsersFile(name));
@@ -588,7 +603,13 @@ pub fn build_tokens(args: &TokensArgs, connection: &ConnectionArgs, redactor: &m
 
 /// Runs `token` or `tokens` and prints the outcome; gives the exit code (0 done, 1 failed, 2
 /// refused input).
-pub fn run_cli(layers: Result<Layers, String>, out: &Output, check: bool, diff: bool, redactor: &mut Redactor) -> ExitCode {
+pub fn run_cli(
+    layers: Result<Layers, String>,
+    out: &Output,
+    check: bool,
+    diff: bool,
+    redactor: &mut Redactor,
+) -> ExitCode {
     let mut layers = match layers {
         Ok(layers) => layers,
         Err(msg) => return out.usage_error(&msg, redactor),
@@ -701,7 +722,9 @@ mod tests {
         refused(json!({"name": "a", "state": "absent", "uses_allowed": 3}), &SYNAPSE_RULES, "uses_allowed");
         refused(json!({"name": "a", "state": "gone"}), &SYNAPSE_RULES, "state");
         refused(json!({"token": "s3cr3t"}), &SYNAPSE_RULES, "name");
-        let fine = take(json!({"name": "x".repeat(43), "uses_allowed": "unlimited", "expiry_time": "12h"}), &SYNAPSE_RULES).unwrap();
+        let fine =
+            take(json!({"name": "x".repeat(43), "uses_allowed": "unlimited", "expiry_time": "12h"}), &SYNAPSE_RULES)
+                .unwrap();
         assert_eq!(fine.uses_allowed, Some(None));
         // A given token's name only labels it.
         assert!(take(json!({"name": "The spring party", "token": "s3cr3t"}), &SYNAPSE_RULES).is_ok());
@@ -716,11 +739,8 @@ mod tests {
         else {
             panic!("not refused");
         };
-        let mut table: Vec<String> = params::PARAMS
-            .iter()
-            .filter(|p| p.module.takes(Module::Token))
-            .map(|p| p.name.to_string())
-            .collect();
+        let mut table: Vec<String> =
+            params::PARAMS.iter().filter(|p| p.module.takes(Module::Token)).map(|p| p.name.to_string()).collect();
         table.sort();
         assert_eq!(supported, table);
     }

@@ -187,14 +187,15 @@ pub enum TokenError {
     Generate { name: String, cause: String },
     /// Part of the plan was carried out before a step failed.
     #[error("registration token {name}: {done}, then failed: {cause}")]
-    Partial { name: String, done: &'static str, cause: homeserver::Error },
+    Partial { name: String, done: &'static str, cause: Box<homeserver::Error> },
 }
 
 impl TokenError {
     /// The settings the error asks to set or check.
     pub fn settings(&self) -> Vec<homeserver::Setting> {
         match self {
-            TokenError::Homeserver(e) | TokenError::Partial { cause: e, .. } => e.settings(),
+            TokenError::Homeserver(e) => e.settings(),
+            TokenError::Partial { cause, .. } => cause.settings(),
             _ => Vec::new(),
         }
     }
@@ -274,8 +275,9 @@ pub async fn ensure_token<S: TokenStore>(
             (TokenAction::Create(limits), _) => {
                 let token = match wanted.token {
                     Some(token) => token.clone(),
-                    None => generate(wanted.name)
-                        .map_err(|cause| TokenError::Generate { name: name.clone(), cause })?,
+                    None => {
+                        generate(wanted.name).map_err(|cause| TokenError::Generate { name: name.clone(), cause })?
+                    }
                 };
                 let created = store.create_token(&token, limits).await;
                 match created {
@@ -297,7 +299,7 @@ pub async fn ensure_token<S: TokenStore>(
         };
         match (result, done) {
             (Ok(()), _) => done = Some(action.words(true)),
-            (Err(cause), Some(done)) => return Err(TokenError::Partial { name, done, cause }),
+            (Err(cause), Some(done)) => return Err(TokenError::Partial { name, done, cause: Box::new(cause) }),
             (Err(cause), None) => return Err(TokenError::Homeserver(cause)),
         }
     }
@@ -323,13 +325,18 @@ mod tests {
 
     const T: i64 = 4_102_444_800;
 
+    /// observed, wanted, removal, actions, the state after.
+    type Row = (Option<TokenState>, WantedToken<'static>, Removal, Vec<TokenAction>, Option<TokenState>);
+
     /// The decision table: observed, wanted, removal → actions and the state after.
     #[test]
     fn plan_table() {
         use Removal::*;
         use TokenAction::*;
         let change = |uses, expiry| Change(LimitsChange { uses_allowed: uses, expiry });
-        let rows: Vec<(Option<TokenState>, WantedToken, Removal, Vec<TokenAction>, Option<TokenState>)> = vec![
+        // One row a line, as a table reads.
+        #[rustfmt::skip]
+        let rows: Vec<Row> = vec![
             // Missing: created with what is given (unlimited, never when not).
             (None, wanted(true, None, None), Delete, vec![Create(Limits::default())], Some(TokenState { completed: 0, ..state(None, None, false) })),
             (None, wanted(true, Some(Some(5)), Some(Expiry::OnCreate(T))), Delete,

@@ -196,7 +196,10 @@ mod tests {
         let token = token_of(&json!({"token": "abc", "uses_allowed": null, "pending": 1, "completed": 2,
                                      "expiry_time": 1_796_139_048_123_i64}))
         .unwrap();
-        assert_eq!((token.uses_allowed, token.expiry, token.pending, token.completed), (None, Some(1_796_139_048), 1, 2));
+        assert_eq!(
+            (token.uses_allowed, token.expiry, token.pending, token.completed),
+            (None, Some(1_796_139_048), 1, 2)
+        );
         assert!(Secret::all_obtained().iter().any(|s| s == "abc"));
         assert!(token_of(&json!({"uses_allowed": 3})).is_none());
         let huge = token_of(&json!({"token": "x", "uses_allowed": 1_u64 << 40})).unwrap();

@@ -38,7 +38,9 @@ pub async fn list(mas: &Mas) -> Result<Vec<RegistrationToken>, Error> {
         pages_allowed -= 1;
         let path = match &after {
             None => format!("{API}/user-registration-tokens?page[first]={PAGE}"),
-            Some(id) => format!("{API}/user-registration-tokens?page[first]={PAGE}&page[after]={}", crate::client::escape(id)),
+            Some(id) => {
+                format!("{API}/user-registration-tokens?page[first]={PAGE}&page[after]={}", crate::client::escape(id))
+            }
         };
         let reply = mas.admin(|token| Request::get(path.as_str(), action).bearer(Some(token))).await?;
         if !reply.is_success() {
@@ -69,7 +71,10 @@ pub async fn create(mas: &Mas, token: &Secret, limits: Limits) -> Result<(), Err
     });
     let reply = mas
         .admin(|admin| {
-            Request::post(format!("{API}/user-registration-tokens"), action).bearer(Some(admin)).json(body.clone()).once()
+            Request::post(format!("{API}/user-registration-tokens"), action)
+                .bearer(Some(admin))
+                .json(body.clone())
+                .once()
         })
         .await?;
     if reply.is_success() {
