@@ -7,6 +7,8 @@ was asked to hand out."""
 
 import json
 import os
+import re
+import subprocess
 import tempfile
 import time
 import uuid
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VENV_BIN, Dendrite, Synapse, assert_no_secret, free_port, make_runner
+from conftest import BINARY, REPO, VENV_BIN, Dendrite, Synapse, assert_no_secret, free_port, make_runner
 from mas_standin import MasStandIn
+from test_docs import ACTION_OPTIONS
 from test_mas import LOGIN_INTERVAL, MasServer
 
 RANDOM = 20  # letters and digits after a generated token's name
@@ -327,3 +330,19 @@ def test_just_registration_token_prints_the_sign_up_link_once(synapse_tokens, tm
     second = run.just("registration-token", name, "5", "7d", secrets=[token])
     assert second.returncode == 0, second.output
     assert "exists already" in second.stdout
+
+
+def test_ansible_doc_shows_the_module_and_it_takes_what_it_documents(tmp_path):
+    shown = subprocess.run(
+        [VENV_BIN / "ansible-doc", "--json", "matrix_user.homeserver.matrix_registration_token"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )
+    doc = json.loads(shown.stdout)["matrix_user.homeserver.matrix_registration_token"]
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert "token" in doc["return"] and doc["examples"].strip()
+    args = tmp_path / "args"
+    args.write_text(json.dumps({"name": "x", "no_such_option": 1, "_ansible_check_mode": True,
+                                "_ansible_module_name": "matrix_registration_token"}))
+    refused = json.loads(subprocess.run([BINARY, args], capture_output=True, text=True).stdout)["msg"]
+    supported = set(re.search(r"supported: (.*)$", refused).group(1).split(", "))
+    assert set(doc["doc"]["options"]) == supported | ACTION_OPTIONS

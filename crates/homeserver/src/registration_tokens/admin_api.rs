@@ -153,7 +153,7 @@ impl AdminApi<'_> {
                 action,
                 problem: format!(
                     "{} answered with the old limits: it did not apply the change (Dendrite v0.13.8 on SQLite \
-                     never does; on PostgreSQL it does). Delete the token and create it anew to change its limits",
+                     never does). Delete the token and create it anew to change its limits",
                     self.rules.server
                 ),
                 about: &[],
