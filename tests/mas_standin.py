@@ -9,7 +9,8 @@ the project's CONTRACTS.md (section C) and in MAS's published Admin API descript
   tokens; each grant opens an admin session that stays active until it expires or `POST /oauth2/revoke` ends it;
 - the Admin API operations the backend uses: siteConfig, getUserByUsername, getUser, listUsers, createUser,
   setUserPassword, userSetAdmin, lockUser, unlockUser, listUserEmails, addUserEmail, listCompatSessions,
-  listOAuth2Sessions
+  listOAuth2Sessions, and the user registration tokens' (list, add, get, update, revoke, unrevoke; `sign_up_with`
+  stands for MAS's sign-up form checking one)
   (anything else under /api/admin/v1 is a 404);
 - the compatibility login/logout (`/_matrix/client/v3/login`, `/logout`) used to check a password.
 

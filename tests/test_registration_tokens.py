@@ -346,3 +346,20 @@ def test_ansible_doc_shows_the_module_and_it_takes_what_it_documents(tmp_path):
     refused = json.loads(subprocess.run([BINARY, args], capture_output=True, text=True).stdout)["msg"]
     supported = set(re.search(r"supported: (.*)$", refused).group(1).split(", "))
     assert set(doc["doc"]["options"]) == supported | ACTION_OPTIONS
+
+
+def test_the_command_line_tool_prints_a_generated_token_once(synapse_tokens, tmp_path, name):
+    run = make_runner(synapse_tokens, tmp_path)
+    made = run.cli("token", name, "--uses-allowed", "2", "--expiry-time", "1d", "--quiet", *run.cli_connection())
+    assert made.returncode == 0, made.output
+    [line] = made.stdout.splitlines()  # --quiet: the token alone
+    token = line.removeprefix("token: ")
+    assert token.startswith(name + "-") and token in listed(synapse_tokens)
+    again = run.cli("token", name, "--uses-allowed", "3", "--diff", *run.cli_connection(), secrets=[token])
+    assert again.returncode == 0, again.output
+    assert f"changed the limits of registration token {name} (uses: 0 of 3, until " in again.stdout
+    assert '"uses_allowed": 2' not in again.stdout and '"uses_allowed":2' in again.stdout
+    refused = run.cli("token", name, "--uses-allowed", "-4", *run.cli_connection(), secrets=[token])
+    assert refused.returncode == 2 and "--uses-allowed: must be 0 or more" in refused.stderr, refused.output
+    gone = run.cli("token", name, "--state", "absent", *run.cli_connection(), secrets=[token])
+    assert gone.returncode == 0 and f"deleted registration token {name}" in gone.stdout, gone.output

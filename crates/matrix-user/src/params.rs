@@ -1,4 +1,5 @@
-//! The one table of the module's parameters: for each, its name, type, default, whether it is a
+//! The one table of the modules' parameters (`matrix_user` and `matrix_registration_token`, each
+//! row saying which takes it): for each, its name, type, default, whether it is a
 //! secret, its command-line flag, its `MATRIX_USER_*` variable, its config-file key, the role
 //! variable that feeds it and its one-line documentation.
 //!
@@ -46,9 +47,10 @@ impl Kind {
 pub enum Scope {
     /// A connection setting: flag (global), then `MATRIX_USER_*` variable, then config file.
     Connection,
-    /// A field of one user: `register`'s flags and argument, a users file's items.
+    /// A field of one user or token: `register`'s or `token`'s flags and argument, a users or
+    /// tokens file's items.
     User,
-    /// The run as a whole (`users`, `concurrency`): `ensure`'s file and flags.
+    /// The run as a whole (`users`, `concurrency`, `tokens`): `ensure`'s or `tokens`' file and flags.
     Run,
 }
 

@@ -237,6 +237,40 @@ mod tests {
         assert_eq!(format_time(1_796_139_048), "2026-12-01T15:30:48Z");
     }
 
+    /// Hostile servers: a listing in the wrong shape fails; one whose pages do not move on ends.
+    #[test]
+    fn hostile_listings_fail_or_end() {
+        use crate::hostile_input::{against, json_answer};
+        use crate::mas::{LoginPace, MasClient};
+        use serde_json::json;
+
+        let token = Some(Secret::new("admin token"));
+        let odd = json_answer(200, json!({"registration_tokens": "all of them"}));
+        let listed = against(vec![odd], async |http| {
+            let synapse = crate::synapse::Synapse::connect(http, Some("example.com".into()), None, token.clone()).await;
+            Server::Synapse(synapse.unwrap()).list_tokens().await
+        });
+        assert!(matches!(listed, Err(Error::BadAnswer { .. })), "{listed:?}");
+
+        let discovery = json_answer(200, json!({"token_endpoint": "http://127.0.0.1:1/oauth2/token"}));
+        let admin = json_answer(200, json!({"access_token": "t", "expires_in": 300}));
+        let site = json_answer(200, json!({"server_name": "example.com"}));
+        let page = json_answer(
+            200,
+            json!({"meta": {"count": u64::MAX}, "links": {"next": "again"},
+                   "data": [{"id": "01ABC", "attributes": {"token": "x-1", "times_used": u64::MAX}}]}),
+        );
+        let client = MasClient { client_id: "id".into(), client_secret: Secret::new("client secret") };
+        let mut answers = vec![discovery, admin, site];
+        answers.extend(std::iter::repeat_n(page, 10));
+        let listed = against(answers, async |http| {
+            let mas = crate::mas::Mas::connect(http, None, client, false, LoginPace::default()).await.unwrap();
+            Server::Mas(Box::new(mas)).list_tokens().await
+        });
+        let listed = listed.unwrap();
+        assert_eq!(listed[0].completed, u32::MAX);
+    }
+
     #[test]
     fn token_characters_per_server() {
         assert_eq!(admin_api::SYNAPSE.problem("a.b~c_d-e"), None);
