@@ -363,3 +363,15 @@ def test_the_command_line_tool_prints_a_generated_token_once(synapse_tokens, tmp
     assert refused.returncode == 2 and "--uses-allowed: must be 0 or more" in refused.stderr, refused.output
     gone = run.cli("token", name, "--state", "absent", *run.cli_connection(), secrets=[token])
     assert gone.returncode == 0 and f"deleted registration token {name}" in gone.stdout, gone.output
+
+
+def test_a_short_token_of_the_server_mangles_neither_the_name_nor_the_generated_token(synapse_tokens, tmp_path, name):
+    run = make_runner(synapse_tokens, tmp_path)
+    short = name[:6]  # "tok-ab": another token of the server, the start of this one's name
+    status, body = synapse_tokens.request(
+        "POST", "/_synapse/admin/v1/registration_tokens/new", {"token": short}, token=synapse_tokens.admin_token
+    )
+    assert status == 200, body
+    made = tokens_module(run, run.connection(name=name))
+    assert made["msg"] == f"created registration token {name}"
+    assert made["token"].startswith(name + "-") and made["token"] in listed(synapse_tokens)

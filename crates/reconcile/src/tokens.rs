@@ -263,6 +263,12 @@ pub async fn ensure_token<S: TokenStore>(
     check_mode: bool,
 ) -> Result<TokenOutcome, TokenError> {
     let existing = find(listed, wanted)?;
+    // The token acted on is sent to the server, which may echo it in an error: it joins the
+    // output mask. The others of the listing are never sent, and are not masked, so that a
+    // short one cannot mangle the name or the token this run hands out.
+    if let Some(token) = existing {
+        drop(Secret::obtained(token.token.expose()));
+    }
     let plan = plan_token(existing.map(TokenState::of), wanted, store.token_rules().removal);
     let mut outcome = TokenOutcome { name: wanted.name.to_string(), plan, check_mode, generated: None };
     if check_mode {

@@ -127,13 +127,12 @@ fn id_of<'a>(token: &'a RegistrationToken, action: &str) -> Result<&'a str, Erro
     })
 }
 
-/// A token resource of the listing; one without an ID or a token string is skipped. Every token
-/// string read is a secret of the run's output mask.
+/// A token resource of the listing; one without an ID or a token string is skipped.
 fn token_of(item: &Value) -> Option<RegistrationToken> {
     let attributes = item.get("attributes")?;
     let count = |key: &str| attributes.get(key).and_then(Value::as_u64).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
     Some(RegistrationToken {
-        token: Secret::obtained(attributes.get("token")?.as_str()?),
+        token: Secret::new(attributes.get("token")?.as_str()?),
         uses_allowed: count("usage_limit"),
         expiry: attributes.get("expires_at").and_then(Value::as_str).and_then(parse_time),
         completed: count("times_used").unwrap_or(0),
