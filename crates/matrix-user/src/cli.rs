@@ -1,4 +1,5 @@
-//! The command-line tool: `matrix-user register` and `matrix-user ensure`.
+//! The command-line tool: `matrix-user register` and `matrix-user ensure` (and `token` and
+//! `tokens`, whose reading and printing are in `tokens`).
 //!
 //! It reads flags, environment and files into layers (`config`), builds from them the typed
 //! request the module builds from its args file ([`module::Request::take`], the same checks),
