@@ -375,3 +375,13 @@ def test_a_short_token_of_the_server_mangles_neither_the_name_nor_the_generated_
     made = tokens_module(run, run.connection(name=name))
     assert made["msg"] == f"created registration token {name}"
     assert made["token"].startswith(name + "-") and made["token"] in listed(synapse_tokens)
+
+
+def test_a_synapse_whose_registration_is_off_gets_a_warning(synapse, synapse_tokens, tmp_path, name):
+    closed = make_runner(synapse, tmp_path)  # the shared Synapse: enable_registration false
+    made = tokens_module(closed, closed.connection(name=name))
+    assert made["changed"] and any("registration is off" in w for w in made.get("warnings", [])), made
+    assert tokens_module(closed, closed.connection(name=name, state="absent"), secrets=[made["token"]])["changed"]
+    open_ = make_runner(synapse_tokens, tmp_path)
+    made = tokens_module(open_, open_.connection(name=name))
+    assert made["changed"] and not made.get("warnings"), made

@@ -196,6 +196,7 @@ class Synapse(Homeserver):
             "bcrypt_rounds": self.bcrypt_rounds,
             "rc_login": {"address": lots, "account": lots, "failed_attempts": lots},
             "rc_registration": lots,
+            "rc_registration_token_validity": lots,
         }
         write_private(self.dir / "overrides.yaml", yaml.safe_dump(overrides))
 

@@ -334,10 +334,8 @@ async fn run_tokens<S: TokenStore>(
         Tokens::One(token) => (false, vec![(Some(token.name.clone()), Ok(token))]),
         Tokens::Many(items) => (true, items),
     };
-    if let Some(note) = server.token_rules().sign_up_ignores_tokens {
-        if items.iter().any(|(_, token)| token.as_ref().is_ok_and(|t| t.present)) {
-            warnings.push(note.to_string());
-        }
+    if items.iter().any(|(_, token)| token.as_ref().is_ok_and(|t| t.present)) {
+        warnings.extend(server.sign_up_problem().await);
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut runs = Vec::with_capacity(items.len());

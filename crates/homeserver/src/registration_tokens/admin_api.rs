@@ -167,6 +167,21 @@ impl AdminApi<'_> {
         self.send(Method::DELETE, self.path(token), None, &action).await.map(drop)
     }
 
+    /// Why Synapse's sign-up takes no token: its registration is off. Asked of the client API's
+    /// token check (a GET, no change), which Synapse answers 403 then; any other answer, or
+    /// none, says nothing.
+    pub async fn sign_up_problem(&self) -> Option<String> {
+        let path = "/_matrix/client/v1/register/m.login.registration_token/validity?token=matrix-user-probe";
+        // Its rate limit is tight (one per 10 s): a 429 is not waited out, it just says nothing.
+        let request = Request::get(path, "checking whether Synapse's sign-up takes tokens").rate_limit_is_mine();
+        let reply = self.http.send(request).await.ok()?;
+        (reply.status == 403).then(|| {
+            "Synapse's registration is off (enable_registration: false), so nobody can sign up with a registration \
+             token: set enable_registration: true and registration_requires_token: true in its config"
+                .to_string()
+        })
+    }
+
     fn path(&self, token: &RegistrationToken) -> String {
         format!("{}/{}", self.base, escape(token.token.expose()))
     }

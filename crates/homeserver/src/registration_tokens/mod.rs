@@ -114,6 +114,11 @@ pub trait TokenStore {
 
     /// Takes a revoked token back into use (MAS only; the others never hold a revoked one).
     async fn restore_token(&self, token: &RegistrationToken) -> Result<(), Error>;
+
+    /// Why nobody can sign up with a token on this server as it is set up, if that is so.
+    async fn sign_up_problem(&self) -> Option<String> {
+        self.token_rules().sign_up_ignores_tokens.map(str::to_string)
+    }
 }
 
 impl TokenStore for Server {
@@ -161,6 +166,13 @@ impl TokenStore for Server {
         match self {
             Server::Mas(m) => mas::revoke(m, token, false).await,
             _ => Ok(()),
+        }
+    }
+
+    async fn sign_up_problem(&self) -> Option<String> {
+        match self {
+            Server::Synapse(s) => admin_api::of_synapse(s).sign_up_problem().await,
+            _ => self.token_rules().sign_up_ignores_tokens.map(str::to_string),
         }
     }
 }
