@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, REPO, VENV_BIN, Dendrite, Synapse, assert_no_secret, free_port, make_runner
+from conftest import BINARY, REPO, VENV_BIN, Dendrite, Synapse, assert_no_secret, files_holding, free_port, make_runner
 from mas_standin import MasStandIn
 from test_docs import ACTION_OPTIONS
 from test_mas import LOGIN_INTERVAL, MasServer
@@ -317,6 +317,7 @@ def test_a_generated_token_reaches_a_registered_variable_but_not_the_output(syna
     assert played.returncode == 0, played.output[-3000:]
     token = link.read_text()
     assert token.startswith(name + "-") and token in listed(synapse_tokens)
+    assert files_holding(tmp_path, [token]) == [link]
     assert_no_secret(played.output, [token])
 
 
@@ -327,6 +328,8 @@ def test_just_registration_token_prints_the_sign_up_link_once(synapse_tokens, tm
     token = next(t for t in listed(synapse_tokens) if t.startswith(name + "-"))
     assert f"https://element.example.com/#/register?token={token}" in first.stdout
     assert first.stdout.count(token) == 1
+    # Nothing of the run (Ansible's temporary folders, the recipe's vars files) keeps it on disk.
+    assert files_holding(tmp_path, [token]) == []
     second = run.just("registration-token", name, "5", "7d", secrets=[token])
     assert second.returncode == 0, second.output
     assert "exists already" in second.stdout
