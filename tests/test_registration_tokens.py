@@ -5,6 +5,7 @@ sign-up through the client API with `m.login.registration_token`, its use counte
 exhausted or expired token refused; every output scanned for every token but the one the run
 was asked to hand out."""
 
+import contextlib
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, REPO, VENV_BIN, Dendrite, Synapse, assert_no_secret, files_holding, free_port, make_runner
+from conftest import BINARY, REPO, VENV_BIN, Dendrite, Postgres, Synapse, assert_no_secret, files_holding, free_port, make_runner
 from mas_standin import MasStandIn
 from test_docs import ACTION_OPTIONS
 from test_mas import LOGIN_INTERVAL, MasServer
@@ -388,3 +389,22 @@ def test_a_synapse_whose_registration_is_off_gets_a_warning(synapse, synapse_tok
     open_ = make_runner(synapse_tokens, tmp_path)
     made = tokens_module(open_, open_.connection(name=name))
     assert made["changed"] and not made.get("warnings"), made
+
+
+@pytest.fixture(scope="module")
+def dendrite_postgres_tokens():
+    """A Dendrite on PostgreSQL with its registration-token API on."""
+    workdir = Path(tempfile.mkdtemp(prefix="matrix-user-tokens-"))
+    workdir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(Postgres(workdir / "postgres")).url
+        yield stack.enter_context(Dendrite(workdir / "dendrite", database=database, registration_tokens=True))
+
+
+def test_dendrite_on_postgresql_applies_a_change(dendrite_postgres_tokens, tmp_path, name):
+    run = make_runner(dendrite_postgres_tokens, tmp_path)
+    token = tokens_module(run, run.connection(name=name, uses_allowed=5))["token"]
+    raised = tokens_module(run, run.connection(name=name, uses_allowed=10, expiry_time="2100-01-01"), secrets=[token])
+    assert raised["changed"] and not raised.get("failed"), raised
+    assert listed(dendrite_postgres_tokens)[token]["uses_allowed"] == 10
+    assert not tokens_module(run, run.connection(name=name, uses_allowed=10, expiry_time="2100-01-01"), secrets=[token])["changed"]
