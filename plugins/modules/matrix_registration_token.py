@@ -47,7 +47,7 @@ options:
     type: str
   expiry_time:
     description:
-      - Until when the token is accepted. An RFC 3339 time (C(2026-12-31T18:00:00Z)), a date (C(2026-12-31), midnight UTC), C(never), or a
+      - Until when the token is accepted. An RFC 3339 time (C(2027-12-31T18:00:00Z)), a date (C(2027-12-31), midnight UTC), C(never), or a
         time from now (C(30m), C(12h), C(7d), C(2w)).
       - A time from now is set when the token is created only; later runs do not compare it (each would move it). A time in the past is
         refused before any request.
@@ -213,7 +213,7 @@ EXAMPLES = r"""
   matrix_user.homeserver.matrix_registration_token:
     admin_access_token_file: /etc/matrix-user/admin_token
     tokens:
-      - {name: staff, token: "{{ staff_token }}", uses_allowed: unlimited, expiry_time: "2026-12-31"}
+      - {name: staff, token: "{{ staff_token }}", uses_allowed: unlimited, expiry_time: "2027-12-31"}
       - {name: autumn-party, state: absent}
 
 - name: On MAS (revoked, not deleted)

@@ -119,7 +119,7 @@ pub fn uses_allowed(text: &str) -> Result<Option<u32>, String> {
 }
 
 /// `expiry_time`: `never`, a time relative to `now` (`30m`, `12h`, `7d`, `2w`), a date
-/// (`2026-12-31`, midnight UTC) or an RFC 3339 time; never in the past.
+/// (`2027-12-31`, midnight UTC) or an RFC 3339 time; never in the past.
 pub fn expiry(text: &str, now: i64) -> Result<Expiry, String> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("never") {
@@ -144,7 +144,7 @@ pub fn expiry(text: &str, now: i64) -> Result<Expiry, String> {
         None => {
             let at = if text.len() == 10 { parse_time(&format!("{text}T00:00:00Z")) } else { parse_time(text) };
             let Some(at) = at else {
-                return Err("expected an RFC 3339 time (2026-12-31T18:00:00Z), a date (2026-12-31), a relative time \
+                return Err("expected an RFC 3339 time (2027-12-31T18:00:00Z), a date (2027-12-31), a relative time \
                             (30m, 12h, 7d, 2w) or never"
                     .to_string());
             };
@@ -507,7 +507,7 @@ Examples:
   # Raise its limit (a rerun with the same values changes nothing)
   matrix-user token spring-party --uses-allowed 10
   # A token chosen by hand, read from a file; then delete it (MAS: revoke it)
-  matrix-user token staff --token-file staff.token --expiry-time 2026-12-31
+  matrix-user token staff --token-file staff.token --expiry-time 2027-12-31
   matrix-user token staff --token-file staff.token --state absent";
 
 /// `tokens`' file and examples.
