@@ -22,6 +22,8 @@ from conftest import BINARY, REPO, VENV_BIN, Dendrite, Postgres, Synapse, assert
 from mas_standin import MasStandIn
 from test_docs import ACTION_OPTIONS
 from test_mas import LOGIN_INTERVAL, MasServer
+from test_ssh import library, pinned, ssh, user_secrets  # noqa: F401  (the fixtures)
+from sshhost import sshd  # noqa: F401  (the fixture)
 
 RANDOM = 20  # letters and digits after a generated token's name
 
@@ -408,3 +410,38 @@ def test_dendrite_on_postgresql_applies_a_change(dendrite_postgres_tokens, tmp_p
     assert raised["changed"] and not raised.get("failed"), raised
     assert listed(dendrite_postgres_tokens)[token]["uses_allowed"] == 10
     assert not tokens_module(run, run.connection(name=name, uses_allowed=10, expiry_time="2100-01-01"), secrets=[token])["changed"]
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "script-shipped"])
+def test_over_ssh_the_token_reaches_the_controller_only(ssh, name, pipelining):  # noqa: F811
+    """The module on a host reached over real SSH (the binary installed there by the action
+    plugin), with and without pipelining: the generated token reaches a registered variable on
+    the controller, and no output, and no file on the host."""
+    inventory = ssh.inventory(**ssh.host_vars())
+    saved = ssh.tmp_path / "token"
+    params = {
+        "homeserver_url": ssh.synapse.url,
+        "server_name": ssh.synapse.server_name,
+        "admin_access_token_file": ssh.user_secrets["admin_token"],
+        "name": name,
+        "uses_allowed": 2,
+    }
+    playbook = ssh.tmp_path / "tokens.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "matrix_servers",
+        "gather_facts": False,
+        "tasks": [
+            {"matrix_user.homeserver.matrix_registration_token": params, "register": "made"},
+            {"ansible.builtin.copy": {"content": "{{ made.token }}", "dest": str(saved), "mode": "0600"},
+             "delegate_to": "localhost", "no_log": True, "when": "made.token is defined"},
+        ],
+    }]))
+    first = ssh.playbook(inventory, playbook, "-vvv", pipelining=pipelining)
+    assert first.returncode == 0, first.output[-3000:]
+    token = saved.read_text()
+    assert token.startswith(name + "-") and token in listed(ssh.synapse)
+    assert_no_secret(first.output, [token])
+    ssh.secrets.append(token)  # the leak check looks for it on the host too
+    second = ssh.playbook(inventory, playbook, pipelining=pipelining)
+    assert second.returncode == 0 and second.recap()["changed"] == 0, second.output
+    assert second.recap()["skipped"] == 1  # no token the second time
