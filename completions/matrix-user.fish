@@ -58,6 +58,8 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "reactivate"
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "token" -d 'Create, change or delete one registration token, as the module matrix_registration_token'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "tokens" -d 'Ensure every registration token of a YAML or JSON file, as the module\'s `tokens` list'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
@@ -248,8 +250,68 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l diff 
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s q -l quiet -d 'Print nothing but warnings and errors'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s h -l help -d 'Print help'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l token-file -d 'File holding the token itself [default: generated as NAME-<20 random letters and digits>]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l uses-allowed -d 'Sign-ups it allows in all: a number (0 or more) or unlimited [default: unlimited]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l expiry-time -d 'Until when it is accepted: RFC 3339 time, date (UTC midnight), relative (30m, 12h, 7d, 2w; set on creation only) or never' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l state -d 'absent: delete it (MAS: revoke it) [default: present]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand token" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l synapse-config -d 'Synapse\'s config file or conf.d folder on this host, to read the shared secret (and URL) from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l dendrite-config -d 'Dendrite\'s dendrite.yaml on this host, to read the shared secret and account database from' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l provision-admin -d 'Without an admin token, register an admin account of the tool\'s own once: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l provision-admin-file -d 'File (mode 0600) keeping that account\'s password and token' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l provision-admin-user -d 'Localpart of that account [default: matrix-user]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "token" -d 'Create, change or delete one registration token, as the module matrix_registration_token'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "tokens" -d 'Ensure every registration token of a YAML or JSON file, as the module\'s `tokens` list'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

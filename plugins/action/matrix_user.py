@@ -109,6 +109,8 @@ def _key_values(text, marker):
 
 
 class ActionModule(ActionBase):
+    #: The module this plugin runs (the binary is several; plugins/action/matrix_registration_token.py).
+    MODULE = MODULE
     _supports_check_mode = True
     _supports_async = False
 
@@ -131,7 +133,7 @@ class ActionModule(ActionBase):
         self._host_name = str(task_vars.get("inventory_hostname") or "the host")
         self._installed = False
 
-        self._update_module_args(MODULE, args, task_vars)
+        self._update_module_args(self.MODULE, args, task_vars)
         payload = json.dumps(args, default=_plain).encode("utf-8")
         try:
             if boolean(opts["build"] or False, strict=False):
@@ -162,8 +164,9 @@ class ActionModule(ActionBase):
         if result.get("binary_installed"):
             lines.append(f"installed matrix-user {self._installed_as}")
         lines.append(str(result.get("msg") or ""))
-        if isinstance(result.get("users"), list):
-            lines += [str(item.get("msg") or "") for item in result["users"] if isinstance(item, dict)]
+        for key in ("users", "tokens"):
+            if isinstance(result.get(key), list):
+                lines += [str(item.get("msg") or "") for item in result[key] if isinstance(item, dict)]
         if self._task.diff and result.get("diff"):
             lines.append("diff: " + json.dumps(result["diff"], sort_keys=True))
         for line in filter(None, lines):

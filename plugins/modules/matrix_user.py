@@ -441,39 +441,11 @@ binary_installed:
   type: bool
 """
 
-import json
-import os
-import shutil
-
-from ansible.module_utils.basic import AnsibleModule
-
-# The action plugin's own options: they never reach the binary.
-ACTION_OPTIONS = ("binary", "host_binary", "install_dir", "run_on", "build", "report")
+from ansible_collections.matrix_user.homeserver.plugins.module_utils.launch import run
 
 
 def main():
-    # The binary checks every parameter (the documentation above is its contract): this launcher
-    # only hands them on, so it declares none and checks none.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True, bypass_checks=True)
-    params = dict(module.params)
-    binary = os.environ.get("MATRIX_USER_BINARY") or params.get("host_binary") or shutil.which("matrix-user")
-    for name in ACTION_OPTIONS:
-        params.pop(name, None)
-    if not binary or not os.access(binary, os.X_OK):
-        module.fail_json(
-            msg="matrix_user: no matrix-user binary on this host; run the module through its action plugin "
-            "(the collection matrix_user.homeserver), which installs it"
-        )
-    params["_ansible_check_mode"] = module.check_mode
-    params["_ansible_diff"] = module._diff
-    rc, out, err = module.run_command([binary, "/dev/stdin"], data=json.dumps(params), binary_data=True)
-    try:
-        result = json.loads(out)
-    except ValueError:
-        module.fail_json(msg=f"matrix_user: {binary} gave no result (exit status {rc})", stderr=err[-2000:])
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run("matrix_user")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ use crate::boolean::parse_bool;
 pub struct Internal {
     pub check_mode: bool,
     pub diff: bool,
+    /// The module Ansible runs (`_ansible_module_name`): one binary is several modules.
+    pub module_name: Option<String>,
 }
 
 /// A parsed args file.
@@ -70,7 +72,11 @@ impl Args {
             map.into_iter().partition(|(k, _)| k.starts_with("_ansible_"));
         let flag = |key: &str| internal.get(key).and_then(parse_bool).unwrap_or(false);
         Ok(Args {
-            internal: Internal { check_mode: flag("_ansible_check_mode"), diff: flag("_ansible_diff") },
+            internal: Internal {
+                check_mode: flag("_ansible_check_mode"),
+                diff: flag("_ansible_diff"),
+                module_name: internal.get("_ansible_module_name").and_then(Value::as_str).map(str::to_string),
+            },
             params: Params::new(params),
         })
     }

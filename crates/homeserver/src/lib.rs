@@ -14,6 +14,7 @@ mod hostile_input;
 mod http;
 pub mod mas;
 pub mod provisioned;
+pub mod registration_tokens;
 mod secret;
 mod server;
 mod setting;

@@ -15,7 +15,7 @@ use crate::http::{Http, Reply, Request};
 use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 const ADMIN_SCOPE: &str = "urn:mas:admin";
-const API: &str = "/api/admin/v1";
+pub(crate) const API: &str = "/api/admin/v1";
 /// A token is renewed this long before MAS says it expires, so it cannot expire mid-request.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 /// The longest token lifetime believed, in seconds (a day; MAS gives minutes).
@@ -298,7 +298,7 @@ impl Mas {
 
     /// Sends an Admin API request with the admin token; a token MAS no longer accepts (expired
     /// or revoked mid-run) is renewed once.
-    async fn admin(&self, request: impl Fn(&Secret) -> Request<'_>) -> Result<Reply, Error> {
+    pub(crate) async fn admin(&self, request: impl Fn(&Secret) -> Request<'_>) -> Result<Reply, Error> {
         let named = |e| named(e, &self.http);
         let token = self.token(false).await.map_err(named)?;
         let reply = self.http.send(request(&token)).await.map_err(named)?;
@@ -484,7 +484,7 @@ fn account_of(attributes: &Value) -> Account {
 
 /// Seconds since 1970 of an RFC 3339 time as MAS writes them (`2026-12-01T15:30:48.123456Z`, or
 /// with an offset); `None` for anything else.
-fn unix_seconds(text: &str) -> Option<i64> {
+pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
     let bytes = text.as_bytes();
     if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't' | b' ') {
@@ -567,7 +567,7 @@ fn endpoint_path(endpoint: &str) -> Result<String, String> {
 }
 
 /// MAS's error titles, passed on ("Well-known error codes are not yet specified": key on status).
-fn admin_error(reply: &Reply, action: &str) -> Error {
+pub(crate) fn admin_error(reply: &Reply, action: &str) -> Error {
     let titles: Vec<&str> = reply
         .body
         .get("errors")

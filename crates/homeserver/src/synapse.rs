@@ -45,6 +45,11 @@ impl Synapse {
         Request::new(method, path, action).bearer(self.admin_token.as_ref())
     }
 
+    /// The transport and admin token, for the registration-token API.
+    pub(crate) fn admin_access(&self) -> (&Http, Option<&Secret>) {
+        (&self.http, self.admin_token.as_ref())
+    }
+
     fn token_or_missing(&self, action: &str) -> Result<&Secret, Error> {
         self.admin_token
             .as_ref()

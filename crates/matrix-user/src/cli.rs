@@ -1,5 +1,5 @@
 //! The command-line tool: `matrix-user register` (also `unlock`, `reactivate`), `lock`,
-//! `deactivate` and `ensure`.
+//! `deactivate` and `ensure` (and `token` and `tokens`, whose reading and printing are in `tokens`).
 //!
 //! It reads flags, environment and files into layers (`config`), builds from them the typed
 //! request the module builds from its args file ([`module::Request::take`], the same checks),
@@ -129,12 +129,18 @@ Examples:
   generate-users | matrix-user ensure - --quiet"
     )]
     Ensure(EnsureArgs),
+    /// Create, change or delete one registration token, as the module matrix_registration_token
+    #[command(args_override_self = true, after_help = crate::tokens::TOKEN_HELP)]
+    Token(crate::tokens::TokenArgs),
+    /// Ensure every registration token of a YAML or JSON file, as the module's `tokens` list
+    #[command(args_override_self = true, after_help = crate::tokens::TOKENS_HELP)]
+    Tokens(crate::tokens::TokensArgs),
 }
 
 /// The connection settings given as flags: one global flag per connection parameter of the
 /// table ([`params::PARAMS`]), plus `--config`.
 #[derive(Debug, Default)]
-struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     config: Option<PathBuf>,
     /// Each flag given, with its parameter, in the table's order.
     given: Vec<(&'static Param, String)>,
@@ -384,6 +390,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             &mut redactor,
         ),
         Command::Ensure(args) => build_ensure(args, &cli.connection, &mut redactor),
+        Command::Token(args) => {
+            let layers = crate::tokens::build_token(args, &cli.connection, &mut redactor);
+            return crate::tokens::run_cli(layers, &out, cli.output.check, cli.output.diff, &mut redactor);
+        }
+        Command::Tokens(args) => {
+            let layers = crate::tokens::build_tokens(args, &cli.connection, &mut redactor);
+            return crate::tokens::run_cli(layers, &out, cli.output.check, cli.output.diff, &mut redactor);
+        }
     };
     let mut layers = match built {
         Ok(layers) => layers,
@@ -503,7 +517,7 @@ fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut R
 
 /// Connection settings from flags, environment and config file. `stdin_taken`: standard input
 /// already holds something else (a password, a users file), so no secret may come from it.
-fn connection_layers(
+pub(crate) fn connection_layers(
     connection: &ConnectionArgs,
     stdin_taken: bool,
     redactor: &mut Redactor,
@@ -544,14 +558,14 @@ fn connection_layers(
 }
 
 /// How results and errors are printed.
-struct Output {
-    json: bool,
-    quiet: bool,
+pub(crate) struct Output {
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
 }
 
 impl Output {
     /// Prints a usage error (as a failed result with `--json`) and gives the usage exit code.
-    fn usage_error(&self, msg: &str, redactor: &Redactor) -> ExitCode {
+    pub(crate) fn usage_error(&self, msg: &str, redactor: &Redactor) -> ExitCode {
         if self.json {
             let result = ansible_module::ModuleResult::failed(msg);
             println!("{}", result.to_json(redactor));
@@ -562,19 +576,19 @@ impl Output {
         ExitCode::from(USAGE_ERROR)
     }
 
-    fn error(&self, msg: &str, redactor: &Redactor) {
+    pub(crate) fn error(&self, msg: &str, redactor: &Redactor) {
         let mut text = format!("matrix-user: error: {msg}");
         redactor.redact_str(&mut text);
         eprintln!("{text}");
     }
 
-    fn note(&self, msg: &str, redactor: &Redactor) {
+    pub(crate) fn note(&self, msg: &str, redactor: &Redactor) {
         let mut text = msg.to_string();
         redactor.redact_str(&mut text);
         eprintln!("{text}");
     }
 
-    fn line(&self, text: String, redactor: &Redactor) {
+    pub(crate) fn line(&self, text: String, redactor: &Redactor) {
         if !self.quiet {
             let mut text = text;
             redactor.redact_str(&mut text);
@@ -663,7 +677,7 @@ impl Output {
 }
 
 /// A refused parameter, named as the user gave it.
-fn explain(error: &ParamError, layers: &Layers) -> String {
+pub(crate) fn explain(error: &ParamError, layers: &Layers) -> String {
     match error {
         ParamError::Missing { name, .. } if name == "password" && !layers.params.contains_key("password") => format!(
             "no password given: use --password-file FILE, --password-stdin, {} or {} (or --insecure-password, which \
@@ -690,7 +704,7 @@ fn explain(error: &ParamError, layers: &Layers) -> String {
 }
 
 /// Where to set each connection setting the failure asks for, in the table's order.
-fn hints(asked: &[homeserver::Setting], redactor: &Redactor) {
+pub(crate) fn hints(asked: &[homeserver::Setting], redactor: &Redactor) {
     let asked: Vec<&str> = asked.iter().filter_map(|setting| params::of_setting(*setting)).collect();
     for setting in params::settings() {
         let param = setting[setting.len() - 1].name;

@@ -286,41 +286,48 @@ pub fn load_config(flag: Option<&Path>, redactor: &mut Redactor) -> Result<Optio
 /// the module's `users`, or a mapping whose `users` (or the role's `matrix_user_users`) is that
 /// list. Returns the list and how to name the file in messages.
 pub fn read_users(path: &Path) -> Result<(Value, String), String> {
+    read_list(path, "users", "matrix_user_users", "users (each with username, password, ...)")
+}
+
+/// Reads a file of `noun` (`-`: standard input), YAML or JSON: a list, or a mapping whose one
+/// key is `key` (or the role's `role_key`) holding the list. `what` says what the items are.
+pub fn read_list(path: &Path, key: &str, role_key: &str, what: &str) -> Result<(Value, String), String> {
+    let noun = key;
     let (text, name) = if path == Path::new("-") {
         (
-            read_stdin().map_err(|e| format!("cannot read the users file from standard input: {e}"))?,
+            read_stdin().map_err(|e| format!("cannot read the {noun} file from standard input: {e}"))?,
             "(standard input)".to_string(),
         )
     } else {
         let name = path.display().to_string();
         let text =
-            std::fs::read(path).map_err(|e| format!("cannot read the users file {name}: {e}")).and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|_| format!("the users file {name} is not UTF-8 text"))
+            std::fs::read(path).map_err(|e| format!("cannot read the {noun} file {name}: {e}")).and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| format!("the {noun} file {name} is not UTF-8 text"))
             })?;
         (text, name)
     };
     let json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-    let users = match parse_yaml(&text, &name, json)? {
+    let list = match parse_yaml(&text, &name, json)? {
         list @ Value::Array(_) => list,
         Value::Object(mut map) => {
             let keys: Vec<String> = map.keys().cloned().collect();
             match keys.as_slice() {
-                [key] if key == "users" || key == "matrix_user_users" => map.remove(key).unwrap_or_default(),
+                [found] if found == key || found == role_key => map.remove(found).unwrap_or_default(),
                 _ => {
                     return Err(format!(
-                        "the users file {name} must be a list of users, or a mapping with the one key `users` (or \
-                         `matrix_user_users`) holding that list; found the keys {}",
+                        "the {noun} file {name} must be a list of {noun}, or a mapping with the one key `{key}` (or \
+                         `{role_key}`) holding that list; found the keys {}",
                         keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
                     ))
                 }
             }
         }
-        _ => return Err(format!("the users file {name} must be a list of users (each with username, password, ...)")),
+        _ => return Err(format!("the {noun} file {name} must be a list of {what}")),
     };
-    if !users.is_array() {
-        return Err(format!("the users file {name}: `users` must be a list of users"));
+    if !list.is_array() {
+        return Err(format!("the {noun} file {name}: `{key}` must be a list of {noun}"));
     }
-    Ok((users, name))
+    Ok((list, name))
 }
 
 /// YAML (which also reads JSON), or strict JSON when `json`. Errors give the place, never the text.

@@ -313,6 +313,9 @@ pub fn users_of(
 pub fn run(path: &Path) -> ExitCode {
     let mut redactor = Redactor::new();
     let result = match Args::from_file(path) {
+        Ok(args) if crate::tokens::is_this_module(args.internal.module_name.as_deref()) => {
+            crate::tokens::execute(args.params, args.internal.check_mode, args.internal.diff, &mut redactor).result
+        }
         Ok(args) => execute(args.params, args.internal.check_mode, args.internal.diff, &mut redactor).result,
         Err(e) => ModuleResult::failed(e.to_string()),
     };

@@ -9,6 +9,7 @@ mod engine;
 mod fake;
 mod many;
 mod plan;
+pub mod tokens;
 mod wording;
 
 pub use engine::{ensure, Error, Outcome};

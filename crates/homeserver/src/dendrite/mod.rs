@@ -55,6 +55,11 @@ impl Dendrite {
         Ok(Dendrite { http, server_name, shared_secret, admin_token, database })
     }
 
+    /// The transport and admin token, for the registration-token API.
+    pub(crate) fn admin_access(&self) -> (&Http, Option<&Secret>) {
+        (&self.http, self.admin_token.as_ref())
+    }
+
     fn database(&self, action: &str) -> Result<&AccountsDatabase, Error> {
         self.database
             .as_ref()
