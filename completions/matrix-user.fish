@@ -52,7 +52,8 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l displayname -d 'Display name of the user: a new one is created with it, an existing one\'s is set to it' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l user-type -d 'Type of a new user (Synapse only); an existing user\'s is left alone [default: a regular user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r

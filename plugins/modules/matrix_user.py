@@ -140,7 +140,7 @@ options:
   users:
     description:
       - A list of users to reconcile in one run, each with the user options of this module (I(username), I(password), I(admin),
-        I(update_password), I(state), I(displayname)).
+        I(update_password), I(state), I(displayname), I(user_type), I(email)).
       - Mutually exclusive with I(username), I(password) and I(admin).
       - Each user succeeds or fails on its own; the task fails when any failed, and says which and why. C(users) in the result has one entry per
         item, in order; C(totals) counts them.
@@ -190,8 +190,18 @@ options:
     default: present
   displayname:
     description:
-      - Display name given to the user when it is created.
+      - The user's display name. A new user is created with it; an existing user's is made this one, reported as a change only when it
+        differs (C(synapse) needs I(admin_access_token), C(dendrite) needs I(dendrite_database)). With backend C(mas), only a new user can be
+        given one (MAS's Admin API cannot read or change an existing user's); for an existing user the run fails before any change.
+      - An empty string is the same as leaving it out.
     type: str
+  user_type:
+    description:
+      - The type a new user is created with, on Synapse (its shared-secret registration takes it). Left out, a regular user.
+      - An existing user's type is neither checked nor changed.
+      - Dendrite and MAS have no user types; with them the run fails before any request.
+    type: str
+    choices: [bot, support]
   email:
     description:
       - With backend C(mas), an email address the user should have, added as an already verified address when missing, so that the first
@@ -244,7 +254,7 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: The diff shows C(exists), C(admin) and whether the password changes, never a secret's value.
+    details: The diff shows C(exists), C(admin), whether the password changes and whether the display name is set, never a secret's value.
 notes:
   - Built from this repository with C(just build); the role C(matrix_user) builds it when missing or stale.
   - "Check mode without I(admin_access_token): a user whose password does not log in cannot be looked up, so the module fails rather than guess."

@@ -40,6 +40,36 @@ pub struct NewAccount<'a> {
     pub password: &'a Secret,
     pub admin: bool,
     pub displayname: Option<&'a str>,
+    /// Synapse's account type; `None` for a regular user.
+    pub user_type: Option<UserType>,
+}
+
+/// The account types Synapse's shared-secret registration takes besides a regular user (it
+/// answers any other with 400 "Invalid user type").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserType {
+    Bot,
+    Support,
+}
+
+impl UserType {
+    /// The names, as the registration request and the settings write them.
+    pub const NAMES: [&'static str; 2] = ["bot", "support"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UserType::Bot => "bot",
+            UserType::Support => "support",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<UserType> {
+        match name {
+            "bot" => Some(UserType::Bot),
+            "support" => Some(UserType::Support),
+            _ => None,
+        }
+    }
 }
 
 /// The operations a backend may or may not be able to do with the settings it was given.
@@ -51,6 +81,10 @@ pub enum Operation {
     SetPassword,
     /// Adding a verified email address.
     AddEmail,
+    /// Reading and setting an existing account's display name.
+    SetDisplayname,
+    /// Creating an account with a user type (`bot`, `support`).
+    CreateWithUserType,
 }
 
 /// A homeserver's user store. Implementations only talk to their server; deciding what to do is
@@ -81,6 +115,13 @@ pub trait Backend {
     fn missing_for(&self, operation: Operation) -> Option<Setting>;
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
+
+    /// Why this server cannot do `operation` whatever settings it is given (a template naming
+    /// settings as `{user_type}`), so that a run that needs it fails before any change.
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        let _ = operation;
+        None
+    }
 
     /// What check mode cannot foresee about `operation` on this server (it would only be known
     /// from the server's answer to the real request).
@@ -126,9 +167,25 @@ pub trait Backend {
         Ok(false)
     }
 
+    /// The account's display name (`None`: it has none). Only backends without
+    /// `missing_for(SetDisplayname)` or `unsupported(SetDisplayname)` are asked.
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        Err(no_displayname(format!("reading the display name of {user}")))
+    }
+
+    /// Makes the account's display name `name`.
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let _ = name;
+        Err(no_displayname(format!("setting the display name of {user}")))
+    }
+
     /// Adds a verified email address to the account.
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         let _ = email;
         Err(Error::NeedsSetting { action: format!("adding an email address to {user}"), setting: Setting::MasBackend })
     }
+}
+
+fn no_displayname(action: String) -> Error {
+    Error::Unsupported { action, why: "this server keeps no display names this tool can reach", about: &[] }
 }

@@ -96,6 +96,15 @@ pub enum Error {
         action: String,
         setting: Setting,
     },
+
+    /// What this server cannot do whatever it is given; found before any request.
+    Unsupported {
+        action: String,
+        /// Written with its settings as placeholders, as `Refused`'s hint.
+        why: &'static str,
+        /// The settings `why` names.
+        about: &'static [Setting],
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -176,6 +185,7 @@ impl Error {
             }
             Error::AlreadyExists { user_id } => format!("{user_id} already exists"),
             Error::NeedsSetting { action, setting } => format!("{} needs `{}`", act(action), name(*setting)),
+            Error::Unsupported { action, why, .. } => format!("{}: {}", act(action), fill(why, &name)),
         }
     }
 
@@ -193,7 +203,9 @@ impl Error {
             Error::WrongServerName { .. } => vec![ServerName, MasUrl],
             Error::LoginRateLimited { .. } => vec![MasLoginWait, UpdatePassword],
             Error::NeedsSetting { setting, .. } => vec![*setting],
-            Error::Refused { about, .. } | Error::BadAnswer { about, .. } => about.to_vec(),
+            Error::Refused { about, .. } | Error::BadAnswer { about, .. } | Error::Unsupported { about, .. } => {
+                about.to_vec()
+            }
             Error::TimedOut { .. } | Error::Interrupted { .. } | Error::AlreadyExists { .. } => Vec::new(),
         }
     }

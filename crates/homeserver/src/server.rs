@@ -54,6 +54,10 @@ impl Backend for Server {
         each!(self, b => b.look_up(user).await)
     }
 
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        each!(self, b => b.unsupported(operation))
+    }
+
     fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {
         each!(self, b => b.unforeseeable(operation))
     }
@@ -92,5 +96,13 @@ impl Backend for Server {
 
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         each!(self, b => b.add_email(user, email).await)
+    }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        each!(self, b => b.displayname(user).await)
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        each!(self, b => b.set_displayname(user, name).await)
     }
 }

@@ -20,13 +20,17 @@ pub enum Setting {
     WaitTimeout,
     MasLoginWait,
     UpdatePassword,
+    /// A user's display name.
+    Displayname,
+    /// A new user's type (`bot`, `support`).
+    UserType,
     /// Not a setting of its own but a choice of backend: what only MAS does.
     MasBackend,
 }
 
 impl Setting {
     /// Every setting, for looking one up by its name in a message's template.
-    pub const ALL: [Setting; 16] = [
+    pub const ALL: [Setting; 18] = [
         Setting::HomeserverUrl,
         Setting::ServerName,
         Setting::RegistrationSharedSecret,
@@ -42,6 +46,8 @@ impl Setting {
         Setting::WaitTimeout,
         Setting::MasLoginWait,
         Setting::UpdatePassword,
+        Setting::Displayname,
+        Setting::UserType,
         Setting::MasBackend,
     ];
 }
@@ -119,6 +125,8 @@ impl Setting {
             Setting::WaitTimeout => "wait_timeout",
             Setting::MasLoginWait => "mas_login_wait",
             Setting::UpdatePassword => "update_password",
+            Setting::Displayname => "displayname",
+            Setting::UserType => "user_type",
             Setting::MasBackend => "backend: mas",
         }
     }

@@ -73,7 +73,9 @@ impl Backend for Synapse {
     fn missing_for(&self, operation: Operation) -> Option<Setting> {
         match operation {
             Operation::Create if self.shared_secret.is_none() => Some(Setting::RegistrationSharedSecret),
-            Operation::LookUp | Operation::SetAdmin | Operation::SetPassword if self.admin_token.is_none() => {
+            Operation::LookUp | Operation::SetAdmin | Operation::SetPassword | Operation::SetDisplayname
+                if self.admin_token.is_none() =>
+            {
                 Some(Setting::AdminAccessToken)
             }
             Operation::AddEmail => Some(Setting::MasBackend),
@@ -204,6 +206,37 @@ impl Backend for Synapse {
             .send(
                 self.admin_request(Method::PUT, user_path("/_synapse/admin/v2/users/", user, ""), &action)
                     .json(json!({"password": password.expose()})),
+            )
+            .await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(reply.refused(&action, token_hint(&reply)))
+        }
+    }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        let action = format!("reading the display name of {user}");
+        self.token_or_missing(&action)?;
+        let reply = self
+            .http
+            .send(self.admin_request(Method::GET, user_path("/_synapse/admin/v2/users/", user, ""), &action))
+            .await?;
+        if !reply.is_success() {
+            return Err(reply.refused(&action, token_hint(&reply)));
+        }
+        Ok(reply.body.get("displayname").and_then(Value::as_str).map(str::to_string))
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let action = format!("setting the display name of {user}");
+        self.token_or_missing(&action)?;
+        // Synapse also updates the name in the user's rooms.
+        let reply = self
+            .http
+            .send(
+                self.admin_request(Method::PUT, user_path("/_synapse/admin/v2/users/", user, ""), &action)
+                    .json(json!({"displayname": name})),
             )
             .await?;
         if reply.is_success() {

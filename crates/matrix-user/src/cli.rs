@@ -215,6 +215,9 @@ struct RegisterArgs {
     #[arg(long = long("displayname"), value_name = value_name("displayname"), help = doc("displayname"))]
     displayname: Option<String>,
 
+    #[arg(long = long("user_type"), value_name = value_name("user_type"), help = doc("user_type"))]
+    user_type: Option<String>,
+
     #[arg(long = long("email"), value_name = value_name("email"), help = doc("email"))]
     email: Option<String>,
 
@@ -373,6 +376,7 @@ fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &m
         ("admin", &args.admin),
         ("update_password", &args.update_password),
         ("displayname", &args.displayname),
+        ("user_type", &args.user_type),
         ("email", &args.email),
     ] {
         if let Some(value) = value {

@@ -130,6 +130,15 @@ pub(crate) async fn ensure_seen<B: Backend>(
     if let Some(problem) = backend.password_problem(wanted.password) {
         return Err(PlanError::Password { user: user.to_string(), problem }.into());
     }
+    // A user type this server cannot give: refused before any request, whether or not the
+    // account exists, so that the same task does not pass on one run and fail on another.
+    if let (Some(user_type), Some(why)) = (wanted.user_type, backend.unsupported(Operation::CreateWithUserType)) {
+        return Err(Error::Homeserver(homeserver::Error::Unsupported {
+            action: format!("creating {user} as a {} user", user_type.name()),
+            why,
+            about: &[Setting::UserType],
+        }));
+    }
     // A password that will be checked or may be set, on a server that takes none (passwords
     // turned off): refused before any request about the user.
     let password_problem = || {
@@ -179,6 +188,7 @@ fn operation_of(action: Action) -> Operation {
         Action::SetAdmin(_) => Operation::SetAdmin,
         Action::SetPassword => Operation::SetPassword,
         Action::AddEmail => Operation::AddEmail,
+        Action::SetDisplayname => Operation::SetDisplayname,
     }
 }
 
@@ -267,11 +277,28 @@ async fn observe<B: Backend>(
             observed.has_email = Some(backend.has_email(user, email).await?);
         }
     }
+    if let (Some(name), Some(true)) = (wanted.displayname, observed.exists) {
+        if let Some(why) = backend.unsupported(Operation::SetDisplayname) {
+            return Err(Error::Homeserver(homeserver::Error::Unsupported {
+                action: format!("keeping the display name of {user} in step"),
+                why,
+                about: &[Setting::Displayname],
+            }));
+        }
+        if backend.missing_for(Operation::SetDisplayname).is_none() {
+            observed.displayname_matches = Some(backend.displayname(user).await?.as_deref() == Some(name));
+        }
+    }
     Ok(observed)
 }
 
 async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, action: Action) -> Result<(), Error> {
-    let new = |admin| NewAccount { password: wanted.password, admin, displayname: wanted.displayname };
+    let new = |admin| NewAccount {
+        password: wanted.password,
+        admin,
+        displayname: wanted.displayname,
+        user_type: wanted.user_type,
+    };
     match action {
         Action::Create { admin } => backend.create(user, &new(admin)).await?,
         Action::CreateUnlessExists { admin } => match backend.create(user, &new(admin)).await {
@@ -288,6 +315,7 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
         Action::SetAdmin(admin) => backend.set_admin(user, admin).await?,
         Action::SetPassword => backend.set_password(user, wanted.password).await?,
         Action::AddEmail => backend.add_email(user, wanted.email.unwrap_or_default()).await?,
+        Action::SetDisplayname => backend.set_displayname(user, wanted.displayname.unwrap_or_default()).await?,
     }
     Ok(())
 }
@@ -305,7 +333,7 @@ mod tests {
     const EMAIL: &str = "john@example.org";
 
     fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted { password, admin, update_password, displayname: None, email: None }
+        Wanted { password, admin, update_password, displayname: None, user_type: None, email: None }
     }
 
     async fn run(fake: &Fake, wanted: &Wanted<'_>, check_mode: bool) -> Result<Outcome, Error> {

@@ -16,7 +16,9 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
-use homeserver::{Account, Backend, Error, Login, Lookup, NewAccount, Operation, Secret, Setting, UserId, UserIdRules};
+use homeserver::{
+    Account, Backend, Error, Login, Lookup, NewAccount, Operation, Secret, Setting, UserId, UserIdRules, UserType,
+};
 
 pub(crate) const SERVER: &str = "example.com";
 
@@ -48,12 +50,14 @@ pub(crate) enum Call {
     SetPassword,
     HasEmail,
     AddEmail,
+    Displayname,
+    SetDisplayname,
 }
 
 impl Call {
     /// Whether the call changes the server.
     pub(crate) fn writes(self) -> bool {
-        matches!(self, Call::Create | Call::SetAdmin | Call::SetPassword | Call::AddEmail)
+        matches!(self, Call::Create | Call::SetAdmin | Call::SetPassword | Call::AddEmail | Call::SetDisplayname)
     }
 }
 
@@ -67,6 +71,7 @@ pub(crate) struct Stored {
     pub locked: bool,
     pub unfinished: bool,
     pub displayname: Option<String>,
+    pub user_type: Option<UserType>,
     pub emails: Vec<String>,
 }
 
@@ -92,6 +97,7 @@ pub(crate) struct Fake {
     slow: HashMap<String, usize>,
     missing: Vec<(Operation, Setting)>,
     unforeseeable: Vec<(Operation, &'static str)>,
+    unsupported: Vec<(Operation, &'static str)>,
     lists: bool,
     admin_unseen: bool,
     password_problem: Option<String>,
@@ -115,6 +121,7 @@ impl Fake {
             slow: HashMap::new(),
             missing: Vec::new(),
             unforeseeable: Vec::new(),
+            unsupported: Vec::new(),
             lists: false,
             admin_unseen: false,
             password_problem: None,
@@ -166,6 +173,12 @@ impl Fake {
 
     pub(crate) fn caveat(mut self, operation: Operation, text: &'static str) -> Fake {
         self.unforeseeable.push((operation, text));
+        self
+    }
+
+    /// `unsupported(operation)` says `why`.
+    pub(crate) fn unsupported(mut self, operation: Operation, why: &'static str) -> Fake {
+        self.unsupported.push((operation, why));
         self
     }
 
@@ -300,6 +313,10 @@ impl Backend for Fake {
         self.missing.iter().find(|(op, _)| *op == operation).map(|(_, parameter)| *parameter)
     }
 
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        self.unsupported.iter().find(|(op, _)| *op == operation).map(|(_, why)| *why)
+    }
+
     fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {
         self.unforeseeable.iter().find(|(op, _)| *op == operation).map(|(_, text)| *text)
     }
@@ -362,6 +379,7 @@ impl Backend for Fake {
             password: Some(account.password.expose().to_string()),
             admin: account.admin,
             displayname: account.displayname.map(str::to_string),
+            user_type: account.user_type,
             ..Stored::default()
         };
         accounts.insert(localpart, stored);
@@ -393,5 +411,15 @@ impl Backend for Fake {
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         let _flight = self.enter(Call::AddEmail, user.localpart()).await?;
         self.change(user, "adding an email address to", |stored| stored.emails.push(email.to_string()))
+    }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        let _flight = self.enter(Call::Displayname, user.localpart()).await?;
+        Ok(self.accounts.borrow().get(user.localpart()).and_then(|stored| stored.displayname.clone()))
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let _flight = self.enter(Call::SetDisplayname, user.localpart()).await?;
+        self.change(user, "setting the display name of", |stored| stored.displayname = Some(name.to_string()))
     }
 }

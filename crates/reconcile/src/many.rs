@@ -50,6 +50,8 @@ pub struct Totals {
     pub password_changed: usize,
     /// Accounts given an email address.
     pub email_added: usize,
+    /// Existing accounts whose display name was set (new ones count as created).
+    pub displayname_set: usize,
     pub unchanged: usize,
     pub failed: usize,
 }
@@ -77,6 +79,7 @@ impl Totals {
                 Action::SetAdmin(false) => self.demoted += 1,
                 Action::SetPassword => self.password_changed += 1,
                 Action::AddEmail => self.email_added += 1,
+                Action::SetDisplayname => self.displayname_set += 1,
             }
         }
     }
@@ -84,7 +87,8 @@ impl Totals {
     /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero; with `check_mode`,
     /// what would be done ("2 to create").
     pub fn summary(&self, check_mode: bool) -> String {
-        let changes = [self.created, self.promoted, self.demoted, self.password_changed, self.email_added];
+        let changes =
+            [self.created, self.promoted, self.demoted, self.password_changed, self.email_added, self.displayname_set];
         let parts: Vec<String> = changes
             .into_iter()
             .zip(TOTALS_ORDER)
@@ -113,7 +117,7 @@ mod tests {
     const PASSWORD: &str = "wanted-pw";
 
     fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted { password, admin, update_password, displayname: None, email: None }
+        Wanted { password, admin, update_password, displayname: None, user_type: None, email: None }
     }
 
     fn items<'a>(names: &[&str], wanted: &Wanted<'a>) -> Vec<Item<'a>> {

@@ -1,6 +1,6 @@
 //! The decision table: observed account and wanted account in, actions out.
 
-use homeserver::{Operation, Secret, Setting, UserId};
+use homeserver::{Operation, Secret, Setting, UserId, UserType};
 use serde_json::{json, Value};
 
 /// When an existing user's password is made the wanted one.
@@ -19,7 +19,10 @@ pub struct Wanted<'a> {
     /// `None`: leave an existing account's flag alone; create a new one without admin rights.
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
+    /// The display name the account should have (a new one is created with it).
     pub displayname: Option<&'a str>,
+    /// The type a new account is created with; an existing account's is left as it is.
+    pub user_type: Option<UserType>,
     /// An email address the account should have (added as verified).
     pub email: Option<&'a str>,
 }
@@ -38,6 +41,8 @@ pub struct Observed {
     pub unfinished: bool,
     /// Whether the account has the wanted email address; `None` when not asked.
     pub has_email: Option<bool>,
+    /// Whether the account's display name is the wanted one; `None` when not asked.
+    pub displayname_matches: Option<bool>,
 }
 
 /// One change to make on the server.
@@ -55,6 +60,7 @@ pub enum Action {
     SetAdmin(bool),
     SetPassword,
     AddEmail,
+    SetDisplayname,
 }
 
 /// The account as seen before or after: what a diff shows.
@@ -133,6 +139,9 @@ impl Plan {
         }
         if self.actions.contains(&Action::AddEmail) {
             after["email"] = "added".into();
+        }
+        if self.actions.contains(&Action::SetDisplayname) {
+            after["displayname"] = "changed".into();
         }
         (before, after)
     }
@@ -226,6 +235,16 @@ pub fn plan(
                     None => return Err(not_observed(Operation::AddEmail, "the email addresses")),
                 }
             }
+            if wanted.displayname.is_some() {
+                match observed.displayname_matches {
+                    Some(true) => {}
+                    Some(false) => {
+                        require(Operation::SetDisplayname, "setting the display name of")?;
+                        actions.push(Action::SetDisplayname);
+                    }
+                    None => return Err(not_observed(Operation::SetDisplayname, "the display name")),
+                }
+            }
             Ok(Plan { actions, before, after: State { exists: Some(true), admin }, password_changes })
         }
     }
@@ -266,7 +285,8 @@ mod tests {
         check_mode: bool,
     ) -> Result<Plan, PlanError> {
         let password = Secret::new("pw");
-        let wanted = Wanted { password: &password, admin, update_password, displayname: None, email: None };
+        let wanted =
+            Wanted { password: &password, admin, update_password, displayname: None, user_type: None, email: None };
         plan(&john(), &observed, &wanted, missing(given), check_mode)
     }
 
@@ -282,6 +302,7 @@ mod tests {
         password_matches: None,
         unfinished: false,
         has_email: None,
+        displayname_matches: None,
     };
     const UNKNOWN: Observed = Observed { exists: None, ..MISSING };
     use UpdatePassword::{Always, OnCreate};
@@ -347,6 +368,7 @@ mod tests {
             admin: Some(true),
             update_password: OnCreate,
             displayname: None,
+            user_type: None,
             email: None,
         };
         let missing = |op| (op == Operation::SetAdmin).then_some(Setting::DendriteDatabase);
@@ -418,5 +440,59 @@ mod tests {
         let (before, after) = plan.diff();
         assert_eq!(before, json!({"exists": true, "admin": true}));
         assert_eq!(after, json!({"exists": true, "admin": false, "password": "changed"}));
+    }
+
+    #[test]
+    fn the_display_name_table() {
+        // (display name seen, what the backend lacks, check mode's and the real run's answer)
+        type Row = (Observed, Option<Setting>, Result<Vec<Action>, Setting>);
+        let with = |matches| Observed { displayname_matches: matches, ..found(false, None) };
+        let rows: Vec<Row> = vec![
+            // Created with the name, whatever else is seen.
+            (MISSING, None, Ok(vec![Action::Create { admin: false }])),
+            (MISSING, Some(Setting::AdminAccessToken), Ok(vec![Action::Create { admin: false }])),
+            // Matches: nothing; differs: set.
+            (with(Some(true)), None, Ok(vec![])),
+            (with(Some(false)), None, Ok(vec![Action::SetDisplayname])),
+            // Not seen: what would show it is named, before any change.
+            (with(None), Some(Setting::AdminAccessToken), Err(Setting::AdminAccessToken)),
+            (with(None), Some(Setting::DendriteDatabase), Err(Setting::DendriteDatabase)),
+        ];
+        let password = Secret::new("pw");
+        for (i, (observed, lacks, expected)) in rows.into_iter().enumerate() {
+            let wanted = Wanted {
+                password: &password,
+                admin: None,
+                update_password: OnCreate,
+                displayname: Some("John"),
+                user_type: None,
+                email: None,
+            };
+            let missing = |op| if op == Operation::SetDisplayname { lacks } else { None };
+            let real = plan(&john(), &observed, &wanted, missing, false);
+            let check = plan(&john(), &observed, &wanted, missing, true);
+            assert_eq!(real, check, "row {i}: check mode predicts the real run");
+            match (real, expected) {
+                (Ok(plan), Ok(actions)) => assert_eq!(plan.actions, actions, "row {i}"),
+                (Err(PlanError::Needs { setting, what, .. }), Err(wanted)) => {
+                    assert_eq!((setting, what), (wanted, "checking"), "row {i}")
+                }
+                (got, expected) => panic!("row {i}: got {got:?}, expected {expected:?}"),
+            }
+        }
+        // Unseen with nothing missing: said so, never passed as unchanged.
+        let wanted = Wanted {
+            password: &password,
+            admin: None,
+            update_password: OnCreate,
+            displayname: Some("John"),
+            user_type: None,
+            email: None,
+        };
+        let err = plan(&john(), &with(None), &wanted, |_| None, false).unwrap_err();
+        assert_eq!(err.to_string(), "could not find out the display name of @john:example.com");
+        // Its diff says the name changes, and nothing else.
+        let plan = plan(&john(), &with(Some(false)), &wanted, |_| None, false).unwrap();
+        assert_eq!(plan.diff().1, json!({"exists": true, "admin": false, "displayname": "changed"}));
     }
 }

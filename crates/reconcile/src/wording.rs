@@ -49,6 +49,13 @@ const ADD_EMAIL: Wording = Wording {
     total: ("email to add", "email added"),
 };
 
+const SET_DISPLAYNAME: Wording = Wording {
+    verb: ("set", "set"),
+    object: "the display name of {user}",
+    line: ("set display name", "display name set"),
+    total: ("display name to set", "display name set"),
+};
+
 /// Accounts left as they were, and accounts that failed: counted in the totals.
 pub const UNCHANGED: &str = "unchanged";
 pub const FAILED: &str = "failed";
@@ -70,6 +77,7 @@ impl Action {
             Action::SetAdmin(false) => DEMOTE,
             Action::SetPassword => SET_PASSWORD,
             Action::AddEmail => ADD_EMAIL,
+            Action::SetDisplayname => SET_DISPLAYNAME,
         }
     }
 
@@ -97,4 +105,4 @@ pub fn total_word(wording: Wording, done: bool) -> &'static str {
 }
 
 /// The kinds of change in the order totals list them.
-pub(crate) const TOTALS_ORDER: [Wording; 5] = [CREATE, PROMOTE, DEMOTE, SET_PASSWORD, ADD_EMAIL];
+pub(crate) const TOTALS_ORDER: [Wording; 6] = [CREATE, PROMOTE, DEMOTE, SET_PASSWORD, ADD_EMAIL, SET_DISPLAYNAME];

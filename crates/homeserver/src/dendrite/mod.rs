@@ -1,7 +1,7 @@
 //! Dendrite: shared-secret registration to create users, `/register/available` to see whether
 //! one exists, password login to check a password and (seen from the user's own session) the
 //! admin flag, and the account database for what Dendrite has no API for: reading and changing
-//! the admin flag of an existing account.
+//! the admin flag and the display name of an existing account.
 
 mod database;
 mod postgres;
@@ -85,11 +85,20 @@ impl Backend for Dendrite {
     fn missing_for(&self, operation: Operation) -> Option<Setting> {
         match operation {
             Operation::Create if self.shared_secret.is_none() => Some(Setting::RegistrationSharedSecret),
-            Operation::SetAdmin if self.database.is_none() => Some(Setting::DendriteDatabase),
+            Operation::SetAdmin | Operation::SetDisplayname if self.database.is_none() => {
+                Some(Setting::DendriteDatabase)
+            }
             Operation::SetPassword if self.admin_token.is_none() => Some(Setting::AdminAccessToken),
             Operation::AddEmail => Some(Setting::MasBackend),
             _ => None,
         }
+    }
+
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        (operation == Operation::CreateWithUserType).then_some(
+            "Dendrite has no user types (its shared-secret registration ignores one, and would refuse the request \
+             whose MAC includes it); leave out {user_type}",
+        )
     }
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error> {
@@ -151,5 +160,16 @@ impl Backend for Dendrite {
         } else {
             Err(reply.refused(&action, token_hint(&reply)))
         }
+    }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        let action = format!("reading the display name of {user}");
+        self.database(&action)?.displayname(user.localpart(), &self.server_name).await
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        // The profile only: the name in the rooms the user has joined stays until the user sets it.
+        let action = format!("setting the display name of {user}");
+        self.database(&action)?.set_displayname(user.localpart(), &self.server_name, name).await
     }
 }
