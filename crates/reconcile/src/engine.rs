@@ -322,7 +322,7 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
 
 #[cfg(test)]
 mod tests {
-    use homeserver::{Operation, Secret};
+    use homeserver::{Operation, Secret, UserType};
 
     use super::*;
     use crate::fake::{refused, user, Call, Fake, Stored};
@@ -860,5 +860,110 @@ mod tests {
         // Failures are per user: another user is not affected.
         let fake = Fake::new().failing(Call::Create, Some("jane"), refused("asking"));
         assert!(run(&fake, &want(&password, None, OnCreate), false).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_existing_users_display_name_is_made_the_wanted_one() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { displayname: Some("John Smith"), ..want(&password, None, OnCreate) };
+        let named = |name: Option<&str>| Stored { displayname: name.map(str::to_string), ..Stored::new("pw", false) };
+        for before in [None, Some("john"), Some("John smith")] {
+            let fake = Fake::new().with("john", named(before));
+
+            // Check mode reads the name, predicts the change and writes nothing.
+            let check = run(&fake, &wanted, true).await.unwrap();
+            assert_eq!(check.plan.actions, vec![Action::SetDisplayname]);
+            assert_eq!(check.message(), "would set the display name of @john:example.com");
+            assert_eq!(fake.writes(), vec![]);
+            assert_eq!(fake.account("john"), Some(named(before)));
+
+            let outcome = run(&fake, &wanted, false).await.unwrap();
+            assert_eq!(outcome.plan, check.plan, "check mode predicts the real run");
+            assert!(outcome.changed() && !outcome.created() && !outcome.password_changed());
+            assert_eq!(outcome.message(), "set the display name of @john:example.com");
+            assert_eq!(outcome.plan.diff().1["displayname"], "changed");
+            assert_eq!(fake.account("john"), Some(named(Some("John Smith"))));
+            assert_eq!(
+                fake.calls(),
+                calls(&[Call::LookUp, Call::Displayname, Call::LookUp, Call::Displayname, Call::SetDisplayname])
+            );
+
+            // As wanted now: no change, and the diff says nothing of the name.
+            let again = run(&fake, &wanted, false).await.unwrap();
+            assert!(!again.changed(), "{again:?}");
+            assert_eq!(again.plan.diff().1.get("displayname"), None);
+        }
+        // Not asked for a name: not read.
+        let fake = Fake::new().with("john", named(Some("Someone")));
+        assert!(!run(&fake, &want(&password, None, OnCreate), false).await.unwrap().changed());
+        assert_eq!(fake.count(Call::Displayname), 0);
+    }
+
+    #[tokio::test]
+    async fn a_display_name_the_backend_cannot_keep_stops_the_run_before_any_change() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { displayname: Some("John"), admin: Some(true), ..want(&password, None, OnCreate) };
+        let existing = || Stored::new("pw", false);
+        for check_mode in [false, true] {
+            // Missing a setting (Synapse without a token, Dendrite without its database).
+            let fake =
+                Fake::new().without(Operation::SetDisplayname, Setting::DendriteDatabase).with("john", existing());
+            let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+            assert_eq!(needs(&err), Setting::DendriteDatabase);
+            assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+
+            // Not possible at all (MAS): said why, naming the parameter.
+            let fake = Fake::new().unsupported(Operation::SetDisplayname, "no names here; leave out {displayname}");
+            let fake = fake.with("john", existing());
+            let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+            assert_eq!(err.settings(), vec![Setting::Displayname]);
+            assert_eq!(
+                err.render(|s| format!("--{}", s.key())),
+                "keeping the display name of @john:example.com in step: no names here; leave out --displayname"
+            );
+            assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+            assert_eq!(fake.account("john"), Some(existing()));
+        }
+        // A new user is still created with it.
+        let fake = Fake::new()
+            .without(Operation::SetDisplayname, Setting::DendriteDatabase)
+            .unsupported(Operation::SetDisplayname, "no names here");
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::Create { admin: true }]);
+        assert_eq!(fake.account("john").unwrap().displayname.as_deref(), Some("John"));
+    }
+
+    #[tokio::test]
+    async fn a_user_type_is_given_on_creation_only_and_refused_where_there_is_none() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { user_type: Some(UserType::Bot), ..want(&password, None, OnCreate) };
+
+        let fake = Fake::new();
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::Create { admin: false }]);
+        assert_eq!(fake.account("john").unwrap().user_type, Some(UserType::Bot));
+
+        // An existing user's type is left alone: no change, nothing written.
+        let fake = Fake::new().with("john", Stored::new("pw", false));
+        let outcome =
+            run(&fake, &Wanted { user_type: Some(UserType::Support), ..wanted.clone() }, false).await.unwrap();
+        assert!(!outcome.changed());
+        assert_eq!(fake.writes(), vec![]);
+        assert_eq!(fake.account("john").unwrap().user_type, None);
+
+        // A server without user types: refused before any request, existing user or not.
+        for existing in [false, true] {
+            for check_mode in [false, true] {
+                let mut fake =
+                    Fake::new().unsupported(Operation::CreateWithUserType, "none here; leave out {user_type}");
+                if existing {
+                    fake = fake.with("john", Stored::new("pw", false));
+                }
+                let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+                assert_eq!(err.to_string(), "creating @john:example.com as a bot user: none here; leave out user_type");
+                assert_eq!(err.settings(), vec![Setting::UserType]);
+                assert_eq!(fake.calls(), vec![]);
+            }
+        }
     }
 }
