@@ -242,7 +242,10 @@ pub fn plan(
                         require(Operation::SetDisplayname, "setting the display name of")?;
                         actions.push(Action::SetDisplayname);
                     }
-                    None => return Err(not_observed(Operation::SetDisplayname, "the display name")),
+                    None => {
+                        require(Operation::SetDisplayname, "checking the display name of")?;
+                        return Err(PlanError::NotObserved { what: "the display name", user: user.to_string() });
+                    }
                 }
             }
             Ok(Plan { actions, before, after: State { exists: Some(true), admin }, password_changes })
@@ -475,7 +478,7 @@ mod tests {
             match (real, expected) {
                 (Ok(plan), Ok(actions)) => assert_eq!(plan.actions, actions, "row {i}"),
                 (Err(PlanError::Needs { setting, what, .. }), Err(wanted)) => {
-                    assert_eq!((setting, what), (wanted, "checking"), "row {i}")
+                    assert_eq!((setting, what), (wanted, "checking the display name of"), "row {i}")
                 }
                 (got, expected) => panic!("row {i}: got {got:?}, expected {expected:?}"),
             }
