@@ -3,6 +3,7 @@ MAS stand-in: what a user would check (the server's own profile API, the admin A
 second run that changes nothing, check mode that predicts exactly and writes nothing, and refusals
 before any request."""
 
+import json
 import urllib.parse
 
 import pytest
@@ -100,6 +101,23 @@ def test_the_command_line_tool_sets_the_name(synapse, run, name, tmp_path):
     assert profile_name(synapse, name) == NAME
     r = run.cli(*command, secrets=[password])
     assert r.returncode == 0 and "unchanged" in r.stdout, r.output
+
+
+def test_the_role_takes_the_name_and_type_as_extra_vars(synapse, run, name):
+    password = "role-Password-8"
+    extra = {"username": name, "password": password, "admin": "no", "displayname": NAME, "user_type": "bot"}
+    r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[password])
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 1
+    assert synapse.user(name)["user_type"] == "bot"
+    assert profile_name(synapse, name) == NAME
+    extra["displayname"] = "Renamed"
+    r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[password])
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 1
+    assert profile_name(synapse, name) == "Renamed"
+    r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[password])
+    assert r.returncode == 0 and r.recap()["changed"] == 0, r.output
 
 
 @pytest.mark.parametrize("user_type", ["bot", "support"])
