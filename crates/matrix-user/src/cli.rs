@@ -755,5 +755,8 @@ mod tests {
         let email_only = Totals { email_added: 1, ..Totals::default() };
         assert_eq!(summary(&email_only, false), "1 email added");
         assert_eq!(summary(&email_only, true), "1 email to add (check mode: nothing was changed)");
+        let named = Totals { displayname_set: 2, unchanged: 1, ..Totals::default() };
+        assert_eq!(summary(&named, false), "2 display name set, 1 unchanged");
+        assert_eq!(summary(&named, true), "2 display name to set, 1 unchanged (check mode: nothing was changed)");
     }
 }
