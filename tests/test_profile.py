@@ -9,6 +9,7 @@ import urllib.parse
 import pytest
 
 from conftest import free_port, make_runner
+from test_lifecycle import settled  # noqa: F401  (fixture: Synapse ready to reactivate accounts)
 from test_mas import MasServer, STRONG
 from mas_standin import MasStandIn
 
@@ -118,6 +119,40 @@ def test_the_role_takes_the_name_and_type_as_extra_vars(synapse, run, name):
     assert profile_name(synapse, name) == "Renamed"
     r = run.playbook("--extra-vars", json.dumps(extra), "--tags=register-user", secrets=[password])
     assert r.returncode == 0 and r.recap()["changed"] == 0, r.output
+
+
+@pytest.mark.usefixtures("settled")
+def test_synapse_names_a_user_made_present_again_and_not_a_disabled_one(synapse, run, name):
+    password = "state-Profile-9"
+    user_id = synapse.user_id(name)
+    params = run.connection(username=name, password=password)
+    assert run.module(params, secrets=[password])["created"] is True
+
+    # Locked with a name asked for: locked, the name left as it was.
+    result = run.module(dict(params, state="locked", displayname=NAME), secrets=[password])
+    assert result["changed"] is True and result["msg"] == f"locked {user_id}", result
+    assert synapse.user(name)["locked"] is True and synapse.user(name)["displayname"] != NAME
+
+    # Present with the name: unlocked and named in one run, as check mode said.
+    named = dict(params, displayname=NAME)
+    check = run.module(named, secrets=[password], check_mode=True, diff=True)
+    assert check["msg"] == f"would unlock {user_id} and set the display name of {user_id}", check
+    assert synapse.user(name)["locked"] is True, "check mode unlocked"
+    result = run.module(named, secrets=[password], diff=True)
+    assert result["msg"] == f"unlocked {user_id} and set the display name of {user_id}", result
+    assert result["diff"] == check["diff"] and result["diff"]["after"]["displayname"] == "changed", result
+    assert synapse.user(name)["locked"] is False and profile_name(synapse, name) == NAME
+    assert synapse.can_log_in(name, password)
+
+    # Deactivated, then present with another name: reactivated and renamed; then no change.
+    assert run.module(dict(params, state="deactivated", displayname="Ignored"), secrets=[password])["changed"] is True
+    assert synapse.user(name)["deactivated"] is True
+    renamed = dict(params, displayname="Renamed")
+    result = run.module(renamed, secrets=[password])
+    assert result["msg"] == f"reactivated {user_id} with the password and set the display name of {user_id}", result
+    assert synapse.user(name)["deactivated"] is False and profile_name(synapse, name) == "Renamed"
+    assert synapse.can_log_in(name, password)
+    assert run.module(renamed, secrets=[password])["changed"] is False
 
 
 @pytest.mark.parametrize("user_type", ["bot", "support"])
