@@ -607,7 +607,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__register)
-            opts="-q -h --admin --update-password --displayname --email --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            opts="-q -h --admin --update-password --displayname --user-type --email --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +622,10 @@ _matrix__user() {
                     return 0
                     ;;
                 --displayname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

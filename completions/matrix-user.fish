@@ -63,7 +63,8 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "tokens" -d 
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l displayname -d 'Display name of the user: a new one is created with it, an existing one\'s is set to it' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l user-type -d 'Type of a new user (Synapse only); an existing user\'s is left alone [default: a regular user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r
@@ -97,7 +98,8 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -s q -
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -s h -l help -d 'Print help'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l displayname -d 'Display name of the user: a new one is created with it, an existing one\'s is set to it' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l user-type -d 'Type of a new user (Synapse only); an existing user\'s is left alone [default: a regular user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r
@@ -131,7 +133,8 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -s q -l 
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -s h -l help -d 'Print help'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l displayname -d 'Display name of the user: a new one is created with it, an existing one\'s is set to it' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l user-type -d 'Type of a new user (Synapse only); an existing user\'s is left alone [default: a regular user]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r

@@ -178,7 +178,7 @@ options:
   users:
     description:
       - A list of users to reconcile in one run, each with the user options of this module (I(username), I(password), I(admin),
-        I(update_password), I(state), I(erase), I(displayname)).
+        I(update_password), I(state), I(erase), I(displayname), I(user_type), I(email)).
       - Mutually exclusive with I(username), I(password) and I(admin).
       - Each user succeeds or fails on its own; the task fails when any failed, and says which and why. C(users) in the result has one entry per
         item, in order; C(totals) counts them.
@@ -228,8 +228,8 @@ options:
         deactivated account is left deactivated.
       - C(deactivated) the account is deactivated and its sessions end; a missing one is left missing. On Dendrite this needs
         I(dendrite_database) and the account's own I(password), and Dendrite cannot reactivate it again.
-      - With C(locked) or C(deactivated), I(password) is not needed (except on Dendrite), and I(admin), I(update_password), I(displayname)
-        and I(email) are left alone. See docs/lifecycle.md.
+      - With C(locked) or C(deactivated), I(password) is not needed (except on Dendrite), and I(admin), I(update_password), I(displayname),
+        I(user_type) and I(email) are left alone. See docs/lifecycle.md.
     type: str
     choices: [present, locked, deactivated]
     default: present
@@ -242,8 +242,19 @@ options:
     default: false
   displayname:
     description:
-      - Display name given to the user when it is created.
+      - The user's display name. A new user is created with it; an existing user's is made this one, reported as a change only when it
+        differs (C(synapse) needs I(admin_access_token), C(dendrite) needs I(dendrite_database)). With backend C(mas), only a new user can be
+        given one (MAS's Admin API cannot read or change an existing user's); for an existing user the run fails before any change.
+      - An empty string is the same as leaving it out.
     type: str
+  user_type:
+    description:
+      - The type a new user is created with, on Synapse (its shared-secret registration takes it). Left out, a regular user.
+      - An existing user's type is neither checked nor changed.
+      - Dendrite and MAS have no user types; with them the run fails before any request (unless I(state) is C(locked) or C(deactivated),
+        which create nothing).
+    type: str
+    choices: [bot, support]
   email:
     description:
       - With backend C(mas), an email address the user should have, added as an already verified address when missing, so that the first
@@ -296,7 +307,9 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: The diff shows C(exists), C(admin) and whether the password changes, never a secret's value.
+    details: >-
+      The diff shows C(exists), C(admin), C(state) where the account is or becomes locked or deactivated, whether the password changes
+      and whether the display name is set, never a secret's value.
 notes:
   - Built from this repository with C(just build); the role C(matrix_user) builds it when missing or stale.
   - "Check mode without I(admin_access_token): a user whose password does not log in cannot be looked up, so the module fails rather than guess."
@@ -379,12 +392,12 @@ users:
   elements: dict
 totals:
   description: >-
-    With I(users), how many were C(created), C(promoted), C(demoted), C(password_changed) (existing users), C(locked), C(unlocked),
-    C(deactivated), C(erased) (deactivated and erased), C(reactivated), C(unchanged) and C(failed).
+    With I(users), how many were C(created), C(promoted), C(demoted), C(password_changed) (existing users), C(displayname_set) (existing
+    users), C(locked), C(unlocked), C(deactivated), C(erased) (deactivated and erased), C(reactivated), C(unchanged) and C(failed).
   returned: when I(users) is given
   type: dict
-  sample: {"created": 2, "promoted": 1, "demoted": 0, "password_changed": 0, "locked": 1, "unlocked": 0, "deactivated": 0, "erased": 0,
-           "reactivated": 0, "unchanged": 47, "failed": 0}
+  sample: {"created": 2, "promoted": 1, "demoted": 0, "password_changed": 0, "displayname_set": 0, "locked": 1, "unlocked": 0,
+           "deactivated": 0, "erased": 0, "reactivated": 0, "unchanged": 47, "failed": 0}
 user_id:
   description: The full user ID.
   returned: success, for one user

@@ -240,7 +240,7 @@ proptest! {
             };
             let user = UserId::parse("john", "example.com", &UserIdRules::SYNAPSE).unwrap();
             let password = Secret::new("a password");
-            let account = NewAccount { password: &password, admin: true, displayname: None };
+            let account = NewAccount { password: &password, admin: true, displayname: None, user_type: None };
             let token = Some(Secret::new("admin token"));
             let work = async {
                 if let Ok(synapse) = Synapse::connect(http(), None, token.clone(), token.clone()).await {

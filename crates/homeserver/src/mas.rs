@@ -479,6 +479,8 @@ fn account_of(attributes: &Value) -> Account {
         deactivated: !attributes["deactivated_at"].is_null(),
         locked: !attributes["locked_at"].is_null(),
         unfinished,
+        // Not in MAS's user resource: it lives on the homeserver.
+        displayname: None,
     }
 }
 
@@ -649,6 +651,19 @@ impl Backend for Mas {
 
     fn missing_for(&self, _operation: Operation) -> Option<Setting> {
         None
+    }
+
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        match operation {
+            // The Admin API takes a display name only when it creates the user; the name lives on
+            // the homeserver, which this backend does not reach.
+            Operation::SetDisplayname => Some(
+                "MAS's Admin API neither shows nor changes an existing user's display name (it lives on the \
+                 homeserver); leave out {displayname} for existing users, or set it with the homeserver's admin API",
+            ),
+            Operation::CreateWithUserType => Some("MAS's Admin API has no user types; leave out {user_type}"),
+            _ => None,
+        }
     }
 
     fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {

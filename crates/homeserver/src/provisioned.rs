@@ -21,7 +21,7 @@ pub async fn register(
     password: &Secret,
     shared_secret: Option<&Secret>,
 ) -> Result<(), Error> {
-    let account = NewAccount { password, admin: true, displayname: Some("matrix-user") };
+    let account = NewAccount { password, admin: true, displayname: Some("matrix-user"), user_type: None };
     shared_secret::register(http, user, &account, shared_secret).await
 }
 

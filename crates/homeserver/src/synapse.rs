@@ -86,6 +86,7 @@ impl Backend for Synapse {
             | Operation::Deactivate
             | Operation::Erase
             | Operation::Reactivate
+            | Operation::SetDisplayname
                 if self.admin_token.is_none() =>
             {
                 Some(Setting::AdminAccessToken)
@@ -105,12 +106,7 @@ impl Backend for Synapse {
             .send(self.admin_request(Method::GET, user_path("/_synapse/admin/v2/users/", user, ""), &action))
             .await?;
         match reply.status {
-            200 => Ok(Lookup::Found(Account {
-                admin: Some(flag(&reply.body, "admin")),
-                deactivated: flag(&reply.body, "deactivated"),
-                locked: flag(&reply.body, "locked"),
-                unfinished: false,
-            })),
+            200 => Ok(Lookup::Found(account_of(&reply.body))),
             404 => Ok(Lookup::Missing),
             _ => Err(reply.refused(&action, token_hint(&reply))),
         }
@@ -163,15 +159,7 @@ impl Backend for Synapse {
                 else {
                     continue;
                 };
-                accounts.insert(
-                    localpart,
-                    Account {
-                        admin: Some(flag(user, "admin")),
-                        deactivated: flag(user, "deactivated"),
-                        locked: flag(user, "locked"),
-                        unfinished: false,
-                    },
-                );
+                accounts.insert(localpart, account_of(user));
             }
             match reply.body.get("next_token") {
                 Some(Value::String(token)) => from = token.clone(),
@@ -248,6 +236,24 @@ impl Backend for Synapse {
     async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
         let action = format!("reactivating {user}");
         self.modify(user, json!({"deactivated": false, "password": password.expose()}), &action).await
+    }
+
+    /// The admin API's user takes a display name as well (Synapse also updates the name in the
+    /// user's rooms); the look-up already shows the current one.
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let action = format!("setting the display name of {user}");
+        self.modify(user, json!({"displayname": name}), &action).await
+    }
+}
+
+/// An account as the admin API's user, or an entry of its listing, shows it.
+fn account_of(user: &Value) -> Account {
+    Account {
+        admin: Some(flag(user, "admin")),
+        deactivated: flag(user, "deactivated"),
+        locked: flag(user, "locked"),
+        unfinished: false,
+        displayname: Some(user.get("displayname").and_then(Value::as_str).map(str::to_string)),
     }
 }
 

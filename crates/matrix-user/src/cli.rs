@@ -250,6 +250,9 @@ struct RegisterArgs {
     #[arg(long = long("displayname"), value_name = value_name("displayname"), help = doc("displayname"))]
     displayname: Option<String>,
 
+    #[arg(long = long("user_type"), value_name = value_name("user_type"), help = doc("user_type"))]
+    user_type: Option<String>,
+
     #[arg(long = long("email"), value_name = value_name("email"), help = doc("email"))]
     email: Option<String>,
 
@@ -429,6 +432,7 @@ fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &m
         ("admin", &args.admin),
         ("update_password", &args.update_password),
         ("displayname", &args.displayname),
+        ("user_type", &args.user_type),
         ("email", &args.email),
     ] {
         if let Some(value) = value {
@@ -879,5 +883,8 @@ mod tests {
         let email_only = Totals { email_added: 1, ..Totals::default() };
         assert_eq!(summary(&email_only, false), "1 email added");
         assert_eq!(summary(&email_only, true), "1 email to add (check mode: nothing was changed)");
+        let named = Totals { displayname_set: 2, unchanged: 1, ..Totals::default() };
+        assert_eq!(summary(&named, false), "2 display name set, 1 unchanged");
+        assert_eq!(summary(&named, true), "2 display name to set, 1 unchanged (check mode: nothing was changed)");
     }
 }

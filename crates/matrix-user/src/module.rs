@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
-use homeserver::{Backend, Secret, Server, UserId, UserIdError};
+use homeserver::{Backend, Secret, Server, UserId, UserIdError, UserType};
 use reconcile::{AccountState, Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
@@ -34,6 +34,7 @@ pub struct UserParams {
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
     pub displayname: Option<String>,
+    pub user_type: Option<UserType>,
     pub email: Option<String>,
 }
 
@@ -66,7 +67,9 @@ impl UserParams {
         }
         let admin = params.take_bool("admin")?;
         let update_password = take_update_password(params)?.unwrap_or(default_update);
-        let displayname = params.take_str("displayname")?;
+        // An empty name is none: neither set on creation nor compared.
+        let displayname = params.take_str("displayname")?.filter(|s| !s.is_empty());
+        let user_type = params.take_choice("user_type", params::get("user_type").choices())?.and_then(UserType::parse);
         let email = params.take_str("email")?.filter(|s| !s.is_empty());
         if email.as_deref().is_some_and(|e| {
             e.contains(char::is_whitespace) || e.split_once('@').is_none_or(|(l, d)| l.is_empty() || d.is_empty())
@@ -80,6 +83,7 @@ impl UserParams {
             admin,
             update_password,
             displayname,
+            user_type,
             email,
         })
     }
@@ -91,6 +95,7 @@ impl UserParams {
             admin: self.admin,
             update_password: self.update_password,
             displayname: self.displayname.as_deref(),
+            user_type: self.user_type,
             email: self.email.as_deref(),
         }
     }
@@ -556,6 +561,7 @@ fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
             "promoted": totals.promoted,
             "demoted": totals.demoted,
             "password_changed": totals.password_changed,
+            "displayname_set": totals.displayname_set,
             "locked": totals.locked,
             "unlocked": totals.unlocked,
             "deactivated": totals.deactivated,

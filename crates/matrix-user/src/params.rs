@@ -8,7 +8,7 @@
 //! layers (`config`), and the drift checks (tests at the end of this file) that keep the
 //! module's documentation, the role's argument specs and `docs/cli.md` in step with it.
 
-use homeserver::Setting;
+use homeserver::{Setting, UserType};
 
 /// What a parameter holds, as the module's documentation types it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -400,7 +400,20 @@ pub static PARAMS: &[Param] = &[
     .default("present"),
     param("erase", Bool, User, "With state deactivated: also erase the account as the server defines it")
         .default("false"),
-    param("displayname", Str, User, "Display name of a new user").flag("displayname", "NAME"),
+    param(
+        "displayname",
+        Str,
+        User,
+        "Display name of the user: a new one is created with it, an existing one's is set to it",
+    )
+    .flag("displayname", "NAME"),
+    param(
+        "user_type",
+        Choice(&UserType::NAMES),
+        User,
+        "Type of a new user (Synapse only); an existing user's is left alone [default: a regular user]",
+    )
+    .flag("user-type", "bot|support"),
     param("email", Str, User, "Email address of the user (with backend mas: added as a verified address)")
         .flag("email", "ADDRESS"),
     param("users", List, Run, "The users to ensure, each with the user parameters").role("matrix_user_users"),
