@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import assert_no_secret
+from conftest import assert_no_secret, files_holding
 
 PASSWORD = "host-Credentials-1"
 # In keys the tool must not read: none of these may appear in any output.
@@ -420,6 +420,74 @@ def test_the_role_passes_the_config_and_provisions(synapse, run, name, tmp_path)
     )
     assert r.returncode == 0, r.output
     assert r.recap()["changed"] == 0
+
+
+def synapse_tokens_of(synapse):
+    """The server's registration tokens, as its own admin API lists them: {token: uses_allowed}."""
+    status, body = synapse.request("GET", "/_synapse/admin/v1/registration_tokens", token=synapse.admin_token)
+    assert status == 200, body
+    return {t["token"]: t["uses_allowed"] for t in body["registration_tokens"]}
+
+
+def test_a_registration_token_with_only_synapse_config_and_a_provisioned_admin(synapse, run, name, tmp_path):
+    """The token module and the command-line tool's `token` take the host's credentials as
+    matrix_user does: no URL, domain, secret or admin token given; the admin account is registered
+    once and its token reused; nothing of the files reaches any output."""
+    config = write_yaml(
+        tmp_path / "homeserver.yaml", synapse_config(synapse, registration_shared_secret=synapse.shared_secret)
+    )
+    account = name + "-admin"
+    admin_file = tmp_path / "provisioned" / "admin.json"
+    admin_file.parent.mkdir()
+    params = {
+        "synapse_config": [config],
+        "provision_admin": True,
+        "provision_admin_file": str(admin_file),
+        "provision_admin_user": account,
+        "wait_timeout": 5,
+        "name": name,
+        "uses_allowed": 3,
+    }
+    tokens = "matrix_registration_token"
+    check = run.module(params, secrets=CANARIES, check_mode=True, module_name=tokens)
+    # Nothing is registered in check mode, and the tokens cannot be listed without an admin token.
+    assert check.get("failed") is True and "admin_access_token" in check["msg"], check
+    assert check["admin_token"] == {"provisioned": "to register", "file": str(admin_file)}
+    assert not admin_file.exists() and synapse.user(account) is None
+
+    first = run.module(params, secrets=CANARIES, module_name=tokens)
+    file = json.loads(admin_file.read_text())
+    secrets = [file["password"], file["access_token"], synapse.shared_secret]
+    token = first["token"]
+    assert_no_secret(json.dumps(first), [*secrets, *CANARIES])
+    assert first["changed"] is True and not first.get("failed"), first
+    assert token.startswith(name + "-") and synapse_tokens_of(synapse)[token] == 3
+    assert first["admin_token"] == {"provisioned": "registered", "file": str(admin_file)}
+    assert first["credentials"] == {
+        "homeserver_url": f"the client listener in {config}",
+        "server_name": f"server_name in {config}",
+        "registration_shared_secret": f"registration_shared_secret in {config}",
+        "admin_access_token": f"provision_admin_file {admin_file}",
+    }
+    assert kept({"provision_admin_file": str(admin_file)})[0] == 0o600
+    assert synapse.is_admin(account) is True
+
+    again = scanned(run.module(params, secrets=[*secrets, token, *CANARIES], module_name=tokens), [*secrets, token])
+    assert again["changed"] is False and "token" not in again, again
+    assert again["admin_token"]["provisioned"] == "reused"
+    assert json.loads(admin_file.read_text()) == file
+
+    # The command-line tool: the same file, the same account; a change of the limit.
+    out = run.cli(
+        "token", name, "--uses-allowed", "4", "--synapse-config", config, "--provision-admin", "yes",
+        "--provision-admin-file", admin_file, "--provision-admin-user", account, "--wait-timeout=5",
+        secrets=[*secrets, token, *CANARIES],
+    )
+    assert out.returncode == 0, out.output
+    assert out.stdout.startswith(f"changed the limits of registration token {name}"), out.output
+    assert "admin token" not in out.stdout, out.output
+    assert synapse_tokens_of(synapse)[token] == 4
+    assert files_holding(tmp_path, [token]) == [], "a file keeps the generated token"
 
 
 def test_a_run_that_stops_half_way_is_finished_by_the_next(synapse, run, name, tmp_path):

@@ -82,7 +82,8 @@ options:
     type: str
   registration_shared_secret:
     description:
-      - Taken as for M(matrix_user.homeserver.matrix_user), which shares these connection options; tokens do not need it.
+      - Taken as for M(matrix_user.homeserver.matrix_user), which shares these connection options. Tokens need it only with
+        I(provision_admin), to register the module's own admin account.
     type: str
   registration_shared_secret_file:
     description:
@@ -90,13 +91,46 @@ options:
     type: path
   admin_access_token:
     description:
-      - Access token of a server admin (Synapse, Dendrite). Required there.
+      - Access token of a server admin (Synapse, Dendrite). Required there, unless I(provision_admin) provides one.
       - Mutually exclusive with I(admin_access_token_file).
     type: str
   admin_access_token_file:
     description:
       - A file holding the admin access token, read on the host the module runs on.
     type: path
+  synapse_config:
+    description:
+      - "Synapse only: Synapse's configuration on the host the module runs on (a file, or a C(conf.d) folder), read as
+        M(matrix_user.homeserver.matrix_user) reads it: the shared secret (for I(provision_admin)), and the URL and server name when
+        I(homeserver_url) and I(server_name) are not given. No value of it reaches any output. See the collection's C(docs/credentials.md)."
+    type: list
+    elements: path
+  dendrite_config:
+    description:
+      - "Dendrite only: its C(dendrite.yaml) on the host the module runs on, read as M(matrix_user.homeserver.matrix_user) reads it (the
+        shared secret and C(global.server_name), each only when the parameter for it is not given)."
+    type: path
+  provision_admin:
+    description:
+      - When no admin token is given, use the admin account the module registers for itself once and keeps in I(provision_admin_file),
+        the same account and file as M(matrix_user.homeserver.matrix_user)'s I(provision_admin), so that one file serves both modules.
+        The first run registers it with the shared secret; when its token no longer works, a login with the kept password renews it.
+        Synapse and Dendrite only.
+      - Registering the account or rewriting the file is a change (C(changed), the result's C(admin_token)). Check mode registers, logs in
+        and writes nothing; the tokens cannot be listed without an admin token, so a check run before the account exists fails saying
+        so.
+    type: bool
+    default: false
+  provision_admin_file:
+    description:
+      - The file keeping the provisioned account's password and token, on the host the module runs on (mode 0600; a file others may read,
+        a symbolic link or another user's file is refused).
+    type: path
+  provision_admin_user:
+    description:
+      - The localpart of the provisioned admin account.
+    type: str
+    default: matrix-user
   dendrite_database:
     description:
       - Dendrite's account database; tokens do not need it.
@@ -216,6 +250,15 @@ EXAMPLES = r"""
       - {name: staff, token: "{{ staff_token }}", uses_allowed: unlimited, expiry_time: "2027-12-31"}
       - {name: autumn-party, state: absent}
 
+- name: With no admin token at hand, the admin account the module registers for itself (Debian's Synapse)
+  matrix_user.homeserver.matrix_registration_token:
+    synapse_config: [/etc/matrix-synapse/homeserver.yaml, /etc/matrix-synapse/conf.d]
+    provision_admin: true
+    provision_admin_file: /root/.matrix-user-admin.json
+    name: spring-party
+    uses_allowed: 5
+  register: party
+
 - name: On MAS (revoked, not deleted)
   matrix_user.homeserver.matrix_registration_token:
     backend: mas
@@ -272,6 +315,20 @@ diff:
   description: C(before) and C(after), each the token's C(state), C(uses_allowed), C(expiry_time), C(completed) and C(pending).
   returned: when diff mode is on
   type: dict
+credentials:
+  description:
+    - Where each setting not given as a parameter came from (I(synapse_config), I(dendrite_config), I(provision_admin_file)), never its
+      value.
+  returned: when one came from the host
+  type: dict
+  sample: {"admin_access_token": "provision_admin_file /root/.matrix-user-admin.json"}
+admin_token:
+  description:
+    - With I(provision_admin), what was done about the admin token (C(registered), C(reused) or C(renewed); in check mode C(to register) or
+      C(to renew)), and the file it is kept in. C(registered) and C(renewed) are changes.
+  returned: when I(provision_admin) is used
+  type: dict
+  sample: {"provisioned": "reused", "file": "/root/.matrix-user-admin.json"}
 invocation:
   description: The module's parameters, every secret (I(token) too) replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   returned: always

@@ -672,11 +672,20 @@ impl Output {
             }
         }
         // A change of its own, which the users' summary does not count.
-        if let Some((action @ ("registered" | "renewed"), file)) = &execution.host.admin_token {
-            self.line(format!("admin token {action}, kept in {file}"), redactor);
+        if let Some(line) = admin_token_line(&execution.host) {
+            self.line(line, redactor);
         }
         self.line(summary(&execution.totals, check_mode), redactor);
         ExitCode::from(code)
+    }
+}
+
+/// The line saying the run registered or renewed the provisioned admin token: a change the
+/// summary of users or tokens does not count.
+pub(crate) fn admin_token_line(host: &crate::provision::Report) -> Option<String> {
+    match &host.admin_token {
+        Some((action @ ("registered" | "renewed"), file)) => Some(format!("admin token {action}, kept in {file}")),
+        _ => None,
     }
 }
 

@@ -392,7 +392,7 @@ enum Shape {
 
 /// What the result says of credentials found on the host: where each came from, and what was
 /// done about the provisioned admin token (a registration or a rewritten file is a change).
-fn host_credentials(result: &mut ModuleResult, host: &provision::Report) {
+pub(crate) fn host_credentials(result: &mut ModuleResult, host: &provision::Report) {
     if host.changed {
         result.set("changed", true);
     }
@@ -405,6 +405,19 @@ fn host_credentials(result: &mut ModuleResult, host: &provision::Report) {
     }
 }
 
+/// What both modules do before they connect: the settings' warnings, where the credentials
+/// found on the host came from, and the provisioned admin token when none was given.
+pub(crate) async fn prepare(
+    settings: &mut Settings,
+    check_mode: bool,
+    host: &mut provision::Report,
+    warnings: &mut Vec<String>,
+) -> Result<(), Failure> {
+    warnings.extend(settings.warnings());
+    host.sources = std::mem::take(&mut settings.sources);
+    provision::obtain(settings, check_mode, host, warnings).await
+}
+
 fn reconcile_request(
     request: Request,
     check_mode: bool,
@@ -413,10 +426,8 @@ fn reconcile_request(
     progress: Option<ProgressSink>,
 ) -> Result<(Shape, Vec<UserRun>), Failure> {
     let Request { mut settings, users } = request;
-    warnings.extend(settings.warnings());
-    host.sources = std::mem::take(&mut settings.sources);
     crate::block_on(async {
-        provision::obtain(&mut settings, check_mode, host, warnings).await?;
+        prepare(&mut settings, check_mode, host, warnings).await?;
         let mut backend = settings.connect().await?;
         if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
             mas.on_progress(progress);

@@ -136,10 +136,6 @@ impl Param {
     const fn of_tokens(self) -> Param {
         Param { module: Module::Token, ..self }
     }
-    /// A connection setting of `matrix_user` only.
-    const fn of_users(self) -> Param {
-        Param { module: Module::User, ..self }
-    }
     const fn flag(self, long: &'static str, value_name: &'static str) -> Param {
         Param { flag: Some(Flag { long, value_name, reads_file: false }), ..self }
     }
@@ -254,8 +250,7 @@ pub static PARAMS: &[Param] = &[
         "Synapse's config file or conf.d folder on this host, to read the shared secret (and URL) from",
     )
     .flag("synapse-config", "PATH")
-    .role("matrix_user_synapse_config")
-    .of_users(),
+    .role("matrix_user_synapse_config"),
     Param::setting(
         "dendrite_config",
         Path,
@@ -263,8 +258,7 @@ pub static PARAMS: &[Param] = &[
         "Dendrite's dendrite.yaml on this host, to read the shared secret and account database from",
     )
     .flag("dendrite-config", "FILE")
-    .role("matrix_user_dendrite_config")
-    .of_users(),
+    .role("matrix_user_dendrite_config"),
     Param::setting(
         "provision_admin",
         Bool,
@@ -273,8 +267,7 @@ pub static PARAMS: &[Param] = &[
     )
     .flag("provision-admin", "yes|no")
     .default("false")
-    .role("matrix_user_provision_admin")
-    .of_users(),
+    .role("matrix_user_provision_admin"),
     Param::setting(
         "provision_admin_file",
         Path,
@@ -282,8 +275,7 @@ pub static PARAMS: &[Param] = &[
         "File (mode 0600) keeping that account's password and token",
     )
     .flag("provision-admin-file", "FILE")
-    .role("matrix_user_provision_admin_file")
-    .of_users(),
+    .role("matrix_user_provision_admin_file"),
     Param::setting(
         "provision_admin_user",
         Str,
@@ -292,8 +284,7 @@ pub static PARAMS: &[Param] = &[
     )
     .flag("provision-admin-user", "NAME")
     .default("matrix-user")
-    .role("matrix_user_provision_admin_user")
-    .of_users(),
+    .role("matrix_user_provision_admin_user"),
     Param::setting(
         "validate_certs",
         Bool,

@@ -21,10 +21,11 @@ use homeserver::{Backend, Secret, Setting};
 use reconcile::tokens::{ensure_token, Expiry, TokenError, TokenOutcome, WantedToken};
 use serde_json::{json, Map, Value};
 
-use crate::cli::{connection_layers, explain, hints, ConnectionArgs, Output};
+use crate::cli::{admin_token_line, connection_layers, explain, hints, ConnectionArgs, Output};
 use crate::config::{self, Layers, Source};
 use crate::module::{self, Failure};
 use crate::params::{self, Module};
+use crate::provision;
 use crate::settings::{BackendKind, ParamReader, Settings};
 
 /// The most a token's `uses_allowed` may be: Dendrite keeps it in 32 signed bits.
@@ -265,6 +266,8 @@ pub struct TokenExecution {
     pub tokens: Vec<TokenRun>,
     pub warnings: Vec<String>,
     pub failure: Option<TokenFailure>,
+    /// Where credentials not given as parameters came from, and the provisioned admin token.
+    pub host: provision::Report,
 }
 
 /// The module on its parameters (without `_ansible_*` keys).
@@ -283,7 +286,8 @@ pub fn execute_request(
     redactor: &mut Redactor,
 ) -> TokenExecution {
     let mut warnings = Vec::new();
-    let outcome = request.and_then(|request| run_request(request, check_mode, &mut warnings));
+    let mut host = provision::Report::default();
+    let outcome = request.and_then(|request| run_request(request, check_mode, &mut warnings, &mut host));
     let (many, tokens, failure) = match outcome {
         Ok((many, tokens)) => (many, tokens, None),
         Err(failure) => (false, Vec::new(), Some(failure)),
@@ -296,22 +300,24 @@ pub fn execute_request(
     for warning in &warnings {
         result.warn(warning.clone());
     }
+    module::host_credentials(&mut result, &host);
     // Tokens acted on, tokens of failed creations, the run's admin tokens.
     for secret in Secret::all_obtained() {
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    TokenExecution { result, tokens, warnings, failure }
+    TokenExecution { result, tokens, warnings, failure, host }
 }
 
 fn run_request(
     request: TokenRequest,
     check_mode: bool,
     warnings: &mut Vec<String>,
+    host: &mut provision::Report,
 ) -> Result<(bool, Vec<TokenRun>), TokenFailure> {
-    let TokenRequest { settings, tokens } = request;
-    warnings.extend(settings.warnings());
+    let TokenRequest { mut settings, tokens } = request;
     crate::block_on(async {
+        module::prepare(&mut settings, check_mode, host, warnings).await.map_err(TokenFailure::Start)?;
         let server = settings.connect().await.map_err(TokenFailure::Start)?;
         let result = run_tokens(&server, tokens, check_mode, warnings).await;
         // Whatever happened: what the run opened on the server (MAS's admin session) is ended.
@@ -651,6 +657,9 @@ pub fn run_cli(
     }
     for line in failed {
         out.note(&line, redactor);
+    }
+    if let Some(line) = admin_token_line(&execution.host) {
+        out.line(line, redactor);
     }
     if execution.tokens.len() > 1 || execution.tokens.is_empty() {
         let msg = execution.result.to_value(redactor)["msg"].as_str().unwrap_or_default().to_string();
