@@ -421,6 +421,19 @@ def test_the_role_passes_the_config_and_provisions(synapse, run, name, tmp_path)
     assert r.returncode == 0, r.output
     assert r.recap()["changed"] == 0
 
+    # The role's tokens task takes the same variables: the same admin account, its token reused.
+    extra["matrix_user_registration_tokens"] = [{"name": name, "uses_allowed": 2}]
+    r = run.playbook(
+        "--extra-vars", json.dumps(extra), "--tags=registration-tokens", secrets=[PASSWORD, *CANARIES, *file.values()]
+    )
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 1
+    assert f"created registration token {name}" in r.stdout
+    [token] = [t for t in synapse_tokens_of(synapse) if t.startswith(name + "-")]
+    assert_no_secret(r.output, [token])
+    assert synapse_tokens_of(synapse)[token] == 2
+    assert json.loads(admin_file.read_text()) == file
+
 
 def synapse_tokens_of(synapse):
     """The server's registration tokens, as its own admin API lists them: {token: uses_allowed}."""
