@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import urllib.error
@@ -228,6 +229,8 @@ def dendrite(request):
     workdir = Path(tempfile.mkdtemp(prefix="matrix-user-dendrite-"))
     workdir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
     with contextlib.ExitStack() as stack:
+        # Removed last, once the servers have stopped: about 50 MB a session otherwise stays in /tmp.
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         database = "sqlite"
         if request.param == "postgres":
             database = stack.enter_context(Postgres(workdir / "postgres")).url
