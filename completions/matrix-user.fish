@@ -48,7 +48,7 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -s q -l quiet -d '
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -s V -l version -d 'Print version'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state'
-complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
@@ -104,5 +104,5 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l json 
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s q -l quiet -d 'Print nothing but warnings and errors'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s h -l help -d 'Print help'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -148,6 +148,18 @@ options:
         or a few requests and no registration attempt.
     type: list
     elements: dict
+  users_file:
+    description:
+      - A file on the host that runs the module listing the users to reconcile, read by the module itself, so that a directory of thousands of
+        people is not templated by Ansible. Use it instead of I(users) for a long list.
+      - YAML (a list of users, each with the user options of I(users), or a mapping whose C(users) is that list), JSON (C(.json)), or CSV
+        (C(.csv)) whose first row is a header naming the user options, one user per row; an empty cell leaves an option unset, booleans are
+        written as for the module (C(yes), C(no)).
+      - Items are named in results and messages as C(users[N]), N counting the users of the file from 0. A malformed file (a CSV row with more
+        or fewer cells than the header, a header that is not a user option) is refused before any request, naming the line and column, never
+        a value.
+      - Mutually exclusive with I(users), I(username), I(password) and I(admin).
+    type: path
   concurrency:
     description:
       - With I(users), how many users are worked on at once. Synapse registers fastest at 2 to 4. At most 64.

@@ -13,11 +13,13 @@ use crate::{shared_secret, Error, Secret, Setting, UserId, UserIdRules};
 
 /// Below this many users, looking each up is cheaper than listing the server's users.
 const LIST_MIN_USERS: usize = 10;
-/// Users per page of the admin API's user list.
-const LIST_PAGE: u64 = 500;
-/// One page of the list costs about as much as this many single look-ups (measured: 30 ms vs
+/// Users per page of the admin API's user list. Synapse's cost is mostly per page, not per user
+/// (on SQLite with 100,000 users: 75 ms a page of 500, 100 ms a page of 5,000; the whole list in
+/// 13 s by 500, 2.6 s by 5,000); a page of 5,000 is about 1.2 MiB (read up to `PAGE_MAX`).
+const LIST_PAGE: u64 = 5000;
+/// One page of the list costs about as much as this many single look-ups (measured: 100 ms vs
 /// 3.4 ms on SQLite).
-const LOOKUPS_PER_PAGE: u64 = 10;
+const LOOKUPS_PER_PAGE: u64 = 30;
 
 /// A Synapse homeserver.
 #[derive(Debug)]
@@ -126,7 +128,7 @@ impl Backend for Synapse {
                 "/_synapse/admin/v2/users?from={}&limit={LIST_PAGE}&guests=false&deactivated=true",
                 client::escape(&from)
             );
-            let reply = self.http.send(self.admin_request(Method::GET, path, action)).await?;
+            let reply = self.http.send(self.admin_request(Method::GET, path, action).page()).await?;
             if !reply.is_success() {
                 return Err(reply.refused(action, token_hint(&reply)));
             }

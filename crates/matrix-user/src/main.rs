@@ -12,6 +12,7 @@ mod hostile_input;
 mod module;
 mod params;
 mod settings;
+mod users_file;
 
 use std::ffi::OsString;
 use std::path::Path;

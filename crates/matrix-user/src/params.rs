@@ -313,6 +313,8 @@ pub static PARAMS: &[Param] = &[
     param("email", Str, User, "Email address of the user (with backend mas: added as a verified address)")
         .flag("email", "ADDRESS"),
     param("users", List, Run, "The users to ensure, each with the user parameters").role("matrix_user_users"),
+    param("users_file", Path, Run, "File on the host listing the users to ensure: YAML, JSON, or CSV with a header")
+        .role("matrix_user_users_file"),
     param("concurrency", Int, Run, "Most requests at once [default: 4]")
         .flag("concurrency", "N")
         .default("4")

@@ -1,0 +1,258 @@
+//! A users file: the users of a run in a file the binary reads itself (the module's
+//! `users_file`, the command-line tool's `ensure FILE`), so that a directory of thousands of
+//! people is never templated by Ansible. YAML, JSON, or CSV with a header row; every format
+//! gives the same list of items, which the module then reads as it reads `users`.
+
+use std::path::Path;
+
+use ansible_module::Redactor;
+use serde_json::{Map, Value};
+
+use crate::config::parse_yaml;
+use crate::params::{self, Scope, PARAMS};
+
+/// How a users file is written, told by its extension (`.csv`, `.json`; anything else YAML,
+/// which also reads JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    Csv,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Format {
+        match path.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => Format::Csv,
+            Some("json") => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// Reads the users file at `path`, handing each user (an object of user parameters) to `each`
+/// as it is read: a CSV file is read row by row, never held whole. Errors name the place (line,
+/// column), never a value; they do not repeat the file's name, which the front end gives
+/// (`users_file`, the command-line tool's FILE).
+pub fn for_each(
+    path: &Path,
+    redactor: &mut Redactor,
+    mut each: impl FnMut(Map<String, Value>, &mut Redactor),
+) -> Result<(), String> {
+    let format = Format::of(path);
+    if format == Format::Csv {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+        return csv_each(file, redactor, each);
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
+        format!("line {line}: is not UTF-8 text")
+    })?;
+    for (index, user) in parse(&text, format == Format::Json)?.into_iter().enumerate() {
+        match user {
+            Value::Object(user) => each(user, redactor),
+            _ => return Err(format!("item {index} of the list is not a mapping of user parameters")),
+        }
+    }
+    Ok(())
+}
+
+/// The list of users a YAML (or, with `json`, strict JSON) users file holds: a list of users, or
+/// a mapping whose one key `users` (or the role's `matrix_user_users`) is that list.
+pub fn parse(text: &str, json: bool) -> Result<Vec<Value>, String> {
+    let users = match parse_yaml(text, json)? {
+        list @ Value::Array(_) => list,
+        Value::Object(mut map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            match keys.as_slice() {
+                [key] if key == "users" || key == "matrix_user_users" => map.remove(key).unwrap_or_default(),
+                _ => {
+                    return Err(format!(
+                        "must be a list of users, or a mapping with the one key `users` (or `matrix_user_users`) \
+                         holding that list; found the keys {}",
+                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    ))
+                }
+            }
+        }
+        _ => return Err("must be a list of users (each with username, password, ...)".to_string()),
+    };
+    match users {
+        Value::Array(users) => Ok(users),
+        _ => Err("`users` must be a list of users".to_string()),
+    }
+}
+
+/// The columns a CSV header may name: the user parameters.
+fn user_columns() -> impl Iterator<Item = &'static str> {
+    PARAMS.iter().filter(|p| p.scope == Scope::User).map(|p| p.name)
+}
+
+/// A CSV file with a header row naming user parameters, read row by row; an empty cell leaves
+/// its parameter unset. Values stay text, read by the module as any text value (`admin: yes`).
+/// The cells of a secret column go into `redactor` as they are read.
+///
+/// Parsed by the `csv` crate: quoting (a password may hold a comma, a quote or a line break),
+/// CRLF and a byte-order mark are the format's corners that a split on commas gets wrong.
+fn csv_each(
+    input: impl std::io::Read,
+    redactor: &mut Redactor,
+    mut each: impl FnMut(Map<String, Value>, &mut Redactor),
+) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+    let header = reader.headers().map_err(|e| csv_error(&e))?.clone();
+    let mut columns: Vec<&'static str> = Vec::with_capacity(header.len());
+    for (index, name) in header.iter().enumerate() {
+        // A header that is not a user parameter is not quoted: a file without a header has a
+        // password there.
+        let column = user_columns().find(|c| *c == name.trim()).ok_or_else(|| {
+            format!(
+                "line 1, column {}: not a user parameter; the first row must be a header naming the columns, \
+                 from: {}",
+                index + 1,
+                user_columns().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        if columns.contains(&column) {
+            return Err(format!("line 1, column {}: `{column}` is named twice", index + 1));
+        }
+        columns.push(column);
+    }
+    if !columns.contains(&"username") {
+        return Err("line 1: the header has no `username` column".to_string());
+    }
+    let secret: Vec<bool> = columns.iter().map(|c| params::is_secret(c)).collect();
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(|e| csv_error(&e))? {
+        let mut user = Map::new();
+        for (index, cell) in record.iter().enumerate() {
+            if secret[index] {
+                redactor.add(cell);
+            }
+            if !cell.is_empty() {
+                user.insert(columns[index].to_string(), Value::String(cell.to_string()));
+            }
+        }
+        each(user, redactor);
+    }
+    Ok(())
+}
+
+/// Where a CSV error is and what it is, without the text there.
+fn csv_error(error: &csv::Error) -> String {
+    let line = error.position().map(|p| format!("line {}", p.line())).unwrap_or_else(|| "the file".to_string());
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("{line}: has {len} cells, the header {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { err, .. } => format!("{line}, column {}: is not UTF-8 text", err.field() + 1),
+        csv::ErrorKind::Io(e) => format!("cannot be read: {e}"),
+        // What is left carries no text of the file.
+        _ => format!("{line}: is not valid CSV"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn csv(text: &str) -> Result<Value, String> {
+        csv_with(text.as_bytes(), &mut Redactor::new())
+    }
+
+    fn csv_with(bytes: &[u8], redactor: &mut Redactor) -> Result<Value, String> {
+        let mut users = Vec::new();
+        csv_each(bytes, redactor, |user, _| users.push(Value::Object(user)))?;
+        Ok(Value::Array(users))
+    }
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(Format::of(Path::new("people.CSV")), Format::Csv);
+        assert_eq!(Format::of(Path::new("people.json")), Format::Json);
+        assert_eq!(Format::of(Path::new("people.yaml")), Format::Yaml);
+        assert_eq!(Format::of(Path::new("people")), Format::Yaml);
+    }
+
+    #[test]
+    fn csv_reads_as_the_same_list_as_yaml() {
+        let text = "username,password,admin,displayname\r\njohn,\"a,b \"\"c\"\"\nd\",yes,John\nmary,pw2,,\n";
+        let yaml = "- {username: john, password: \"a,b \\\"c\\\"\\nd\", admin: 'yes', displayname: John}\n\
+                    - {username: mary, password: pw2}\n";
+        assert_eq!(csv(text).unwrap(), Value::Array(parse(yaml, false).unwrap()));
+        // Columns in any order, names padded, a byte-order mark.
+        let text = "\u{feff}admin , username\nno,john\n";
+        assert_eq!(csv(text).unwrap(), json!([{"username": "john", "admin": "no"}]));
+        assert_eq!(csv("username,password\n").unwrap(), json!([]));
+    }
+
+    #[test]
+    fn secret_cells_are_secrets_as_soon_as_read() {
+        let mut redactor = Redactor::new();
+        csv_with(b"username,password\njohn,hunter2-long\nmary,\n", &mut redactor).unwrap();
+        let mut text = "john's hunter2-long".to_string();
+        redactor.redact_str(&mut text);
+        assert_eq!(text, "john's ********");
+    }
+
+    #[test]
+    fn malformed_csv_is_refused_by_place_never_quoting_a_value() {
+        for (text, expected) in [
+            (&b"username,pasword\njohn,x\n"[..], "line 1, column 2: not a user parameter"),
+            // No header: the first row's password is not repeated.
+            (b"john,s3cret-pw,yes\n", "line 1, column 1: not a user parameter"),
+            (b"username,username\n", "line 1, column 2: `username` is named twice"),
+            (b"password,admin\nx,yes\n", "line 1: the header has no `username` column"),
+            (b"username,password\njohn,s3cret-pw\nmary,s3cret-pw,extra\n", "line 3: has 3 cells, the header 2"),
+            (b"username,password\njohn,s3cret-pw\nmary,s3cret\xff\n", "line 3, column 2: is not UTF-8 text"),
+        ] {
+            let error = csv_with(text, &mut Redactor::new()).unwrap_err();
+            assert!(error.starts_with(expected), "{text:?}: {error}");
+            assert!(!error.contains("s3cret") && !error.contains("john"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_file_is_read_in_its_format() {
+        let dir = std::env::temp_dir().join(format!("matrix-user-users-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let read = |name: &str, bytes: &[u8]| {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let mut users = Vec::new();
+            for_each(&path, &mut Redactor::new(), |user, _| users.push(Value::Object(user))).map(|()| users)
+        };
+        let john = vec![json!({"username": "john", "admin": "yes"})];
+        assert_eq!(read("a.csv", b"username,admin\njohn,yes\n").unwrap(), john);
+        assert_eq!(read("a.yaml", b"- {username: john, admin: 'yes'}\n").unwrap(), john);
+        assert_eq!(read("a.json", br#"{"users": [{"username": "john", "admin": "yes"}]}"#).unwrap(), john);
+        assert_eq!(
+            read("b.yaml", b"- x\n- 1\n").unwrap_err(),
+            "item 0 of the list is not a mapping of user parameters"
+        );
+        assert_eq!(read("c.yaml", b"- {username: john}\n# \xff\n").unwrap_err(), "line 2: is not UTF-8 text");
+        assert!(read("d.json", b"- username: john\n").unwrap_err().starts_with("is not valid JSON"));
+        assert_eq!(read("empty.csv", b"").unwrap_err(), "line 1: the header has no `username` column");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(for_each(&dir.join("gone.csv"), &mut Redactor::new(), |_, _| ())
+            .unwrap_err()
+            .starts_with("cannot be read"));
+    }
+
+    #[test]
+    fn yaml_and_json_lists_or_mappings() {
+        let list = json!([{"username": "john"}]);
+        for (text, json) in [
+            ("- username: john\n", false),
+            ("users:\n  - username: john\n", false),
+            ("{\"matrix_user_users\": [{\"username\": \"john\"}]}", true),
+        ] {
+            assert_eq!(Value::Array(parse(text, json).unwrap()), list, "{text}");
+        }
+        let error = parse("people: []\nmore: 1\n", false).unwrap_err();
+        assert!(error.contains("found the keys `more`, `people`"), "{error}");
+        assert!(parse("[{", true).unwrap_err().contains("not valid JSON"));
+    }
+}
