@@ -39,6 +39,8 @@ from ansible_collections.matrix_user.homeserver.plugins.plugin_utils import star
 display = Display()
 
 MODULE = "matrix_user"
+# With `report`, unchanged users are listed one per line up to this many users in the task.
+REPORT_UNCHANGED_MAX = 100
 PROBE = "MATRIX-USER-PROBE"
 INSTALLED = "MATRIX-USER-INSTALL"
 
@@ -162,8 +164,16 @@ class ActionModule(ActionBase):
         if result.get("binary_installed"):
             lines.append(f"installed matrix-user {self._installed_as}")
         lines.append(str(result.get("msg") or ""))
-        if isinstance(result.get("users"), list):
-            lines += [str(item.get("msg") or "") for item in result["users"] if isinstance(item, dict)]
+        users = result.get("users")
+        if isinstance(users, list):
+            # A directory of thousands prints what changed or failed; its unchanged users are
+            # counted in `msg`, not listed.
+            quiet = len(users) > REPORT_UNCHANGED_MAX
+            lines += [
+                str(item.get("msg") or "")
+                for item in users
+                if isinstance(item, dict) and not (quiet and not item.get("changed") and not item.get("failed"))
+            ]
         if self._task.diff and result.get("diff"):
             lines.append("diff: " + json.dumps(result["diff"], sort_keys=True))
         for line in filter(None, lines):

@@ -246,7 +246,8 @@ options:
   report:
     description:
       - Handled by the action plugin. Print one line per user (and the diff in diff mode) under the task, even with C(no_log), which hides the
-        result itself. The lines hold no secret.
+        result itself. The lines hold no secret. With more than 100 users, only those changed or failed get a line; the others are counted
+        in the first.
     type: bool
     default: false
 attributes:
