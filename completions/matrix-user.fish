@@ -47,7 +47,11 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -l json -d 'Print 
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -s q -l quiet -d 'Print nothing but warnings and errors'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -s V -l version -d 'Print version'
-complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "unlock" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "reactivate" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
@@ -79,6 +83,112 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l dif
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -s q -l quiet -d 'Print nothing but warnings and errors'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand register" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l password-stdin -d 'Read the password from standard input; one final line break is dropped'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand unlock" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l admin -d 'Server admin or not [default: no for a new user; an existing user\'s is left alone]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l update-password -d 'always: also reset an existing user\'s password when it differs [default: on_create]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l displayname -d 'Display name of a new user' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l email -d 'Email address of the user (with backend mas: added as a verified address)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l password-stdin -d 'Read the password from standard input; one final line break is dropped'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand reactivate" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand lock" -s h -l help -d 'Print help'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l password-file -d 'Read the password from FILE (\'-\': standard input); one final line break is dropped' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l insecure-password -d 'The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l backend -d 'Homeserver kind: synapse (default), dendrite, mas' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l registration-shared-secret-file -d 'File holding the registration shared secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l admin-access-token-file -d 'File holding a server admin\'s access token (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l validate-certs -d 'Check HTTPS certificates: yes or no [default: yes]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l ca-path -d 'Extra CA certificate (PEM) to trust' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l timeout -d 'Seconds to wait for each answer [default: 30]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l wait-timeout -d 'Seconds to wait for a homeserver that is starting or restarting [default: 60]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l dendrite-database-file -d 'File holding Dendrite\'s account database (PostgreSQL URL or SQLite path), to promote or demote' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l mas-url -d 'MAS base URL (with --backend mas)' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l mas-client-id -d 'ID of a MAS client allowed the urn:mas:admin scope' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l mas-client-secret-file -d 'File holding that MAS client\'s secret (\'-\': standard input)' -r -F
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l erase -d 'Also erase the account as the server defines it (Synapse\'s erasure; MAS asks Synapse to erase it)'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l password-stdin -d 'Read the password from standard input; one final line break is dropped'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l check -d 'Change nothing; say what a real run would change'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l diff -d 'Also show each change\'s before and after'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -s q -l quiet -d 'Print nothing but warnings and errors'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -s h -l help -d 'Print help'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l update-password -d 'update_password of every user that does not set its own [default: on_create]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l concurrency -d 'Most requests at once [default: 4]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
@@ -103,6 +213,8 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l diff 
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s q -l quiet -d 'Print nothing but warnings and errors'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -s h -l help -d 'Print help'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register ensure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

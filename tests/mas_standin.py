@@ -8,8 +8,8 @@ the project's CONTRACTS.md (section C) and in MAS's published Admin API descript
   grant, real client authentication (client_secret_basic / client_secret_post), scope `urn:mas:admin`, expiring
   tokens; each grant opens an admin session that stays active until it expires or `POST /oauth2/revoke` ends it;
 - the Admin API operations the backend uses: siteConfig, getUserByUsername, getUser, listUsers, createUser,
-  setUserPassword, userSetAdmin, lockUser, unlockUser, listUserEmails, addUserEmail, listCompatSessions,
-  listOAuth2Sessions
+  setUserPassword, userSetAdmin, lockUser, unlockUser, deactivateUser, reactivateUser, listUserEmails,
+  addUserEmail, listCompatSessions, listOAuth2Sessions
   (anything else under /api/admin/v1 is a 404);
 - the compatibility login/logout (`/_matrix/client/v3/login`, `/logout`) used to check a password.
 
@@ -17,6 +17,8 @@ It models what a real MAS v1.22 was seen to do (the project's shared reference M
 - the compatibility login's rate limit: `login_burst` attempts at once, then one per `login_interval` seconds
   (MAS's defaults: 3, then 1 per 20 s), answered `429 M_LIMIT_EXCEEDED` with no retry hint;
 - a locked user's login answers `401 M_USER_LOCKED` before the password is checked; a deactivated user's fails;
+- locking keeps the user's sessions; deactivating ends them and (unless `skip_erase`) asks the homeserver to erase
+  the user, which the stand-in only records (`erased`); reactivating leaves a lock in place (the API description);
 - with passwords disabled (`password_auth_enabled=False`) set-password is refused and the login answers
   `400 M_UNKNOWN "Invalid login type"`;
 - email addresses are matched case-insensitively (filters and "already in use");
@@ -125,6 +127,7 @@ class User:
         self.id, self.username, self.created_at, self.admin = new_ulid(), username, now(), admin
         self.locked_at = self.deactivated_at = self.displayname = None
         self.legacy_guest = False
+        self.erased = False  # deactivated with the homeserver asked to erase it
         self.emails = []
         self.password_sets = 0  # how many times a password was set (tests check idempotence with it)
         self._password = None  # (salt, pbkdf2 hash) of the last password set
@@ -661,6 +664,31 @@ class MasStandIn:
         if user is None:
             return not_found
         user.locked_at = None
+        return 200, {"data": _user(user), "links": {"self": path}}
+
+    # Deactivation, as the API description says: it ends every session and asks the homeserver to erase the
+    # user unless `skip_erase` (the stand-in has no homeserver: it records the request in `erased`);
+    # reactivation does not unlock.
+    def _op_deactivateUser(self, path, params, request):
+        user, not_found = self._find(params["id"])
+        if user is None:
+            return not_found
+        if not user.deactivated_at:
+            user.deactivated_at = now()
+            user.erased = not (request or {}).get("skip_erase", False)
+        for token, (owner, _) in list(self._compat.items()):
+            if owner == user.id:
+                del self._compat[token]
+        for session in self._compat_sessions:
+            if session.user_id == user.id and session.finished_at is None:
+                session.finished_at = now()
+        return 200, {"data": _user(user), "links": {"self": path}}
+
+    def _op_reactivateUser(self, path, params, request):
+        user, not_found = self._find(params["id"])
+        if user is None:
+            return not_found
+        user.deactivated_at = None
         return 200, {"data": _user(user), "links": {"self": path}}
 
     def _op_listUsers(self, path, params, request):

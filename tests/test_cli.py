@@ -92,6 +92,7 @@ def test_json_is_the_module_result(synapse, run, name, tmp_path):
         "admin": True,
         "password_changed": False,
         "user_id": user_id,
+        "state": "present",
     }
 
     out = run.cli("register", name, "--admin", "yes", "--password-file", pw, "--json", *run.cli_connection(), secrets=[password])
@@ -163,6 +164,11 @@ def test_ensure_twenty_users_from_a_file(synapse, run, name, tmp_path):
         "promoted": 0,
         "demoted": 0,
         "password_changed": 0,
+        "locked": 0,
+        "unlocked": 0,
+        "deactivated": 0,
+        "erased": 0,
+        "reactivated": 0,
         "unchanged": 20,
         "failed": 0,
     }
@@ -176,6 +182,7 @@ def test_ensure_twenty_users_from_a_file(synapse, run, name, tmp_path):
             "created": False,
             "admin": user["admin"] == "yes",
             "password_changed": False,
+            "state": "present",
         }
     # The module read the file itself: its name is in the invocation, its passwords nowhere.
     assert result["invocation"]["module_args"]["users_file"] == str(path)

@@ -475,15 +475,24 @@ def test_a_mas_url_that_is_not_mas_gets_one_line(mas, run_mas, name):
 # --- 7: locked users ----------------------------------------------------------------------------------
 
 
-def test_a_locked_user_is_named_with_what_to_do(mas, run_mas, name):
+def test_a_locked_user_is_unlocked_by_state_present(mas, run_mas, name):
+    # Locked long after its creation, by an administrator: state present (the default) unlocks it,
+    # as a change; no login is tried while it is locked (MAS would answer M_USER_LOCKED).
     mas.standin.add_user(name, STRONG).locked_at = "2024-01-01T00:00:00Z"
-    for update, check_mode in [("on_create", False), ("on_create", True), ("always", False)]:
-        params = run_mas.connection(username=name, password=STRONG, update_password=update)
-        result = run_mas.module(params, secrets=[STRONG], check_mode=check_mode)
-        assert result.get("failed") is True and result["changed"] is False, result
-        assert "is locked" in result["msg"] and f"unlock-user {name}" in result["msg"], result["msg"]
-    assert mas.standin.login_attempts == 0
+    params = run_mas.connection(username=name, password=STRONG)
+    check = run_mas.module(params, secrets=[STRONG], check_mode=True)
+    assert check["changed"] is True and check["msg"].startswith("would unlock"), check
     assert mas.user(name).locked_at == "2024-01-01T00:00:00Z"
+    done = run_mas.module(params, secrets=[STRONG])
+    assert done["changed"] is True and done["msg"] == f"unlocked @{name}:{mas.server_name}", done
+    assert mas.user(name).locked_at is None and mas.standin.login_attempts == 0
+    assert run_mas.module(params, secrets=[STRONG])["changed"] is False
+
+    # With update_password: always, the password of a locked user cannot be checked: it is set.
+    mas.user(name).locked_at = "2024-01-01T00:00:00Z"
+    done = run_mas.module(dict(params, update_password="always"), secrets=[STRONG])
+    assert done["msg"].startswith("unlocked") and done["password_changed"] is True, done
+    assert mas.user(name).password_sets == 2 and mas.user(name).locked_at is None
 
 
 # --- 8: an email-only change in the CLI's summary -----------------------------------------------------

@@ -140,7 +140,7 @@ options:
   users:
     description:
       - A list of users to reconcile in one run, each with the user options of this module (I(username), I(password), I(admin),
-        I(update_password), I(state), I(displayname)).
+        I(update_password), I(state), I(erase), I(displayname)).
       - Mutually exclusive with I(username), I(password) and I(admin).
       - Each user succeeds or fails on its own; the task fails when any failed, and says which and why. C(users) in the result has one entry per
         item, in order; C(totals) counts them.
@@ -178,7 +178,7 @@ options:
       - The user's password, at most 512 characters, no NUL character. Never printed, returned or put in a diff.
       - Synapse only compares the first 72 bytes of a password (bcrypt). Dendrite needs 8 to 72 bytes (it claims 512, but 0.13 answers a
         longer one with success without creating the account).
-      - Required unless I(users) is given.
+      - Required unless I(users) is given, or I(state) is C(locked) or C(deactivated) (Dendrite deactivates an account only with its own password).
     type: str
   admin:
     description:
@@ -196,10 +196,24 @@ options:
     default: on_create
   state:
     description:
-      - Only C(present) is supported.
+      - C(present) the account exists and can log in; a missing one is created, a locked one unlocked, a deactivated one reactivated with
+        I(password) (Synapse sets it again; reported as a change).
+      - C(locked) the account exists but cannot log in (Synapse, MAS); a missing one is left missing, never created just to be locked. A
+        deactivated account is left deactivated.
+      - C(deactivated) the account is deactivated and its sessions end; a missing one is left missing. On Dendrite this needs
+        I(dendrite_database) and the account's own I(password), and Dendrite cannot reactivate it again.
+      - With C(locked) or C(deactivated), I(password) is not needed (except on Dendrite), and I(admin), I(update_password), I(displayname)
+        and I(email) are left alone. See docs/lifecycle.md.
     type: str
-    choices: [present]
+    choices: [present, locked, deactivated]
     default: present
+  erase:
+    description:
+      - With I(state=deactivated), also erase the account as the server defines it when deactivating it (Synapse's erasure; MAS asks
+        Synapse to erase it). Dendrite cannot erase. An account already deactivated is left as it is.
+      - Refused with any other I(state).
+    type: bool
+    default: false
   displayname:
     description:
       - Display name given to the user when it is created.
@@ -296,6 +310,21 @@ EXAMPLES = r"""
     update_password: always
   no_log: true
 
+- name: Lock a departed user's account (no password needed)
+  matrix_user.homeserver.matrix_user:
+    server_name: example.com
+    admin_access_token_file: /etc/matrix-user/admin_token
+    username: mallory
+    state: locked
+
+- name: Deactivate and erase an account
+  matrix_user.homeserver.matrix_user:
+    server_name: example.com
+    admin_access_token_file: /etc/matrix-user/admin_token
+    username: mallory
+    state: deactivated
+    erase: true
+
 - name: Ensure john exists, with a matrix-user installed on the host by `cargo install --root /usr/local`
   matrix_user.homeserver.matrix_user:
     server_name: example.com
@@ -315,10 +344,13 @@ users:
   type: list
   elements: dict
 totals:
-  description: With I(users), how many were C(created), C(promoted), C(demoted), C(password_changed) (existing users), C(unchanged) and C(failed).
+  description: >-
+    With I(users), how many were C(created), C(promoted), C(demoted), C(password_changed) (existing users), C(locked), C(unlocked),
+    C(deactivated), C(erased) (deactivated and erased), C(reactivated), C(unchanged) and C(failed).
   returned: when I(users) is given
   type: dict
-  sample: {"created": 2, "promoted": 1, "demoted": 0, "password_changed": 0, "unchanged": 47, "failed": 0}
+  sample: {"created": 2, "promoted": 1, "demoted": 0, "password_changed": 0, "locked": 1, "unlocked": 0, "deactivated": 0, "erased": 0,
+           "reactivated": 0, "unchanged": 47, "failed": 0}
 user_id:
   description: The full user ID.
   returned: success, for one user
@@ -336,6 +368,11 @@ password_changed:
   description: Whether the password was set (in check mode, would be).
   returned: success
   type: bool
+state:
+  description: The account's state afterwards (in check mode, would be); null when it does not exist.
+  returned: success
+  type: str
+  sample: locked
 msg:
   description: What was done, or why it failed and what to set or fix.
   returned: always

@@ -51,6 +51,15 @@ pub enum Operation {
     SetPassword,
     /// Adding a verified email address.
     AddEmail,
+    /// Locking an account (it stays, but cannot log in), and unlocking it.
+    Lock,
+    Unlock,
+    /// Deactivating an account (its sessions end, it cannot log in again).
+    Deactivate,
+    /// Erasing a deactivated account as the server defines it (Synapse's GDPR erasure).
+    Erase,
+    /// Reactivating a deactivated account, with a password.
+    Reactivate,
 }
 
 /// A homeserver's user store. Implementations only talk to their server; deciding what to do is
@@ -81,6 +90,20 @@ pub trait Backend {
     fn missing_for(&self, operation: Operation) -> Option<Setting>;
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
+
+    /// Why this server cannot do `operation` at all, whatever it is given (Dendrite has no
+    /// account locking), so that a plan needing it is refused before any change.
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        let _ = operation;
+        None
+    }
+
+    /// Whether `operation` needs the account's own password (Dendrite deactivates an account only
+    /// through the user's own interactive authentication).
+    fn needs_own_password(&self, operation: Operation) -> bool {
+        let _ = operation;
+        false
+    }
 
     /// What check mode cannot foresee about `operation` on this server (it would only be known
     /// from the server's answer to the real request).
@@ -131,4 +154,15 @@ pub trait Backend {
         let _ = email;
         Err(Error::NeedsSetting { action: format!("adding an email address to {user}"), setting: Setting::MasBackend })
     }
+
+    /// Locks (`true`) or unlocks the account. Only backends without `unsupported(Lock)` are asked.
+    async fn set_locked(&self, user: &UserId, locked: bool) -> Result<(), Error>;
+
+    /// Deactivates the account, erasing it too when `erase`. `password` is the account's own, for
+    /// a backend that `needs_own_password(Deactivate)`.
+    async fn deactivate(&self, user: &UserId, erase: bool, password: Option<&Secret>) -> Result<(), Error>;
+
+    /// Reactivates a deactivated account and sets its password (a reactivated account has none
+    /// it could use).
+    async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error>;
 }

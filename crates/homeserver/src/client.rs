@@ -73,23 +73,8 @@ pub(crate) async fn log_in_and_out(
     admin_probe: Option<&str>,
 ) -> Result<Option<Login>, Error> {
     let action = format!("logging in as {user} to check its password");
-    // A login is sent again when its answer is lost (a 502 after the server acted), and each one
-    // that arrives opens a session. All of them are opened on one device, named here, so the
-    // logout below, which deletes the device, ends every one of them.
-    let reply = http
-        .send(Request::post("/_matrix/client/v3/login", &action).json(json!({
-            "type": "m.login.password",
-            "identifier": {"type": "m.id.user", "user": user.to_string()},
-            "password": password.expose(),
-            "device_id": check_device_id(),
-            "initial_device_display_name": "matrix-user password check",
-        })))
-        .await?;
-    if reply.status == 403 && reply.errcode() == Some("M_FORBIDDEN") {
+    let Some(session) = log_in(http, user, password, &action).await? else {
         return Ok(None);
-    }
-    let Some(session) = access_token(&reply) else {
-        return Err(reply.refused(&action, None));
     };
     let Some(admin_probe) = admin_probe else {
         log_out(http, &session, user).await?;
@@ -103,6 +88,35 @@ pub(crate) async fn log_in_and_out(
         r if r.is_success() => Ok(Some(Login { admin: Some(true) })),
         r if r.status == 403 => Ok(Some(Login { admin: Some(false) })),
         r => Err(r.refused(&probe_action, None)),
+    }
+}
+
+/// A password login that keeps its session: its access token, or `None` when the password does
+/// not log in.
+pub(crate) async fn log_in(
+    http: &Http,
+    user: &UserId,
+    password: &Secret,
+    action: &str,
+) -> Result<Option<Secret>, Error> {
+    // A login is sent again when its answer is lost (a 502 after the server acted), and each one
+    // that arrives opens a session. All of them are opened on one device, named here, so the
+    // logout, which deletes the device, ends every one of them.
+    let reply = http
+        .send(Request::post("/_matrix/client/v3/login", action).json(json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": user.to_string()},
+            "password": password.expose(),
+            "device_id": check_device_id(),
+            "initial_device_display_name": "matrix-user password check",
+        })))
+        .await?;
+    if reply.status == 403 && reply.errcode() == Some("M_FORBIDDEN") {
+        return Ok(None);
+    }
+    match access_token(&reply) {
+        Some(session) => Ok(Some(session)),
+        None => Err(reply.refused(action, None)),
     }
 }
 

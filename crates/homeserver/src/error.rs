@@ -96,6 +96,12 @@ pub enum Error {
         action: String,
         setting: Setting,
     },
+
+    /// What this server cannot do at all, whatever it is given.
+    Unsupported {
+        action: String,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -176,6 +182,7 @@ impl Error {
             }
             Error::AlreadyExists { user_id } => format!("{user_id} already exists"),
             Error::NeedsSetting { action, setting } => format!("{} needs `{}`", act(action), name(*setting)),
+            Error::Unsupported { action, why } => format!("{}: {why}", act(action)),
         }
     }
 
@@ -194,7 +201,10 @@ impl Error {
             Error::LoginRateLimited { .. } => vec![MasLoginWait, UpdatePassword],
             Error::NeedsSetting { setting, .. } => vec![*setting],
             Error::Refused { about, .. } | Error::BadAnswer { about, .. } => about.to_vec(),
-            Error::TimedOut { .. } | Error::Interrupted { .. } | Error::AlreadyExists { .. } => Vec::new(),
+            Error::TimedOut { .. }
+            | Error::Interrupted { .. }
+            | Error::AlreadyExists { .. }
+            | Error::Unsupported { .. } => Vec::new(),
         }
     }
 

@@ -819,6 +819,49 @@ impl Backend for Mas {
         Ok(())
     }
 
+    /// `lock` / `unlock`: MAS keeps a locked user's sessions, refused until it is unlocked.
+    async fn set_locked(&self, user: &UserId, locked: bool) -> Result<(), Error> {
+        let (what, action) = if locked {
+            ("lock", format!("locking {user} in MAS"))
+        } else {
+            ("unlock", format!("unlocking {user} in MAS"))
+        };
+        self.user_action(user, what, Value::Null, &action).await?;
+        // Locked or unlocked on purpose now: no longer an unfinished creation of this tool.
+        self.unfinished.lock().await.remove(user.localpart());
+        Ok(())
+    }
+
+    /// `deactivate`: MAS ends the user's sessions and asks the homeserver to make it leave its
+    /// rooms; it asks the homeserver to erase the user too unless told `skip_erase`.
+    async fn deactivate(&self, user: &UserId, erase: bool, _password: Option<&Secret>) -> Result<(), Error> {
+        let action = if erase {
+            format!("deactivating and erasing {user} in MAS")
+        } else {
+            format!("deactivating {user} in MAS")
+        };
+        self.user_action(user, "deactivate", json!({"skip_erase": !erase}), &action).await
+    }
+
+    /// `reactivate`, then the password: MAS's reactivation leaves a lock in place (unlocking is
+    /// its own action in the plan).
+    async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
+        let action = format!("reactivating {user} in MAS");
+        self.user_action(user, "reactivate", Value::Null, &action).await?;
+        // A refused password leaves the account reactivated with the password it had: said so.
+        self.set_password(user, password).await.map_err(|e| match e {
+            Error::Refused { action, status, errcode, message, hint, about } => Error::Refused {
+                action: format!("{action}, after reactivating it (it is active again, with the password it had)"),
+                status,
+                errcode,
+                message,
+                hint,
+                about,
+            },
+            other => other,
+        })
+    }
+
     async fn has_email(&self, user: &UserId, email: &str) -> Result<bool, Error> {
         let action = format!("reading the email addresses of {user} in MAS");
         let id = self.existing_id(user, &action).await?;

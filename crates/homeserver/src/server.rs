@@ -54,6 +54,14 @@ impl Backend for Server {
         each!(self, b => b.look_up(user).await)
     }
 
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        each!(self, b => b.unsupported(operation))
+    }
+
+    fn needs_own_password(&self, operation: Operation) -> bool {
+        each!(self, b => b.needs_own_password(operation))
+    }
+
     fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {
         each!(self, b => b.unforeseeable(operation))
     }
@@ -92,5 +100,17 @@ impl Backend for Server {
 
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         each!(self, b => b.add_email(user, email).await)
+    }
+
+    async fn set_locked(&self, user: &UserId, locked: bool) -> Result<(), Error> {
+        each!(self, b => b.set_locked(user, locked).await)
+    }
+
+    async fn deactivate(&self, user: &UserId, erase: bool, password: Option<&Secret>) -> Result<(), Error> {
+        each!(self, b => b.deactivate(user, erase, password).await)
+    }
+
+    async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
+        each!(self, b => b.reactivate(user, password).await)
     }
 }

@@ -75,7 +75,16 @@ impl Backend for Synapse {
     fn missing_for(&self, operation: Operation) -> Option<Setting> {
         match operation {
             Operation::Create if self.shared_secret.is_none() => Some(Setting::RegistrationSharedSecret),
-            Operation::LookUp | Operation::SetAdmin | Operation::SetPassword if self.admin_token.is_none() => {
+            Operation::LookUp
+            | Operation::SetAdmin
+            | Operation::SetPassword
+            | Operation::Lock
+            | Operation::Unlock
+            | Operation::Deactivate
+            | Operation::Erase
+            | Operation::Reactivate
+                if self.admin_token.is_none() =>
+            {
                 Some(Setting::AdminAccessToken)
             }
             Operation::AddEmail => Some(Setting::MasBackend),
@@ -96,7 +105,7 @@ impl Backend for Synapse {
             200 => Ok(Lookup::Found(Account {
                 admin: Some(flag(&reply.body, "admin")),
                 deactivated: flag(&reply.body, "deactivated"),
-                locked: false,
+                locked: flag(&reply.body, "locked"),
                 unfinished: false,
             })),
             404 => Ok(Lookup::Missing),
@@ -124,8 +133,9 @@ impl Backend for Synapse {
                 });
             }
             pages_allowed -= 1;
+            // Deactivated and locked users are left out unless asked for.
             let path = format!(
-                "/_synapse/admin/v2/users?from={}&limit={LIST_PAGE}&guests=false&deactivated=true",
+                "/_synapse/admin/v2/users?from={}&limit={LIST_PAGE}&guests=false&deactivated=true&locked=true",
                 client::escape(&from)
             );
             let reply = self.http.send(self.admin_request(Method::GET, path, action).page()).await?;
@@ -155,7 +165,7 @@ impl Backend for Synapse {
                     Account {
                         admin: Some(flag(user, "admin")),
                         deactivated: flag(user, "deactivated"),
-                        locked: false,
+                        locked: flag(user, "locked"),
                         unfinished: false,
                     },
                 );
@@ -200,18 +210,56 @@ impl Backend for Synapse {
 
     async fn set_password(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
         let action = format!("setting the password of {user}");
+        self.modify(user, json!({"password": password.expose()}), &action).await
+    }
+
+    /// `locked` of the admin API's user: a locked user's requests are refused (`M_USER_LOCKED`),
+    /// its sessions are kept for when it is unlocked.
+    async fn set_locked(&self, user: &UserId, locked: bool) -> Result<(), Error> {
+        let action = if locked { format!("locking {user}") } else { format!("unlocking {user}") };
+        self.modify(user, json!({"locked": locked}), &action).await
+    }
+
+    /// The admin API's deactivation: Synapse logs every session out, removes the password,
+    /// email addresses and pushers, leaves the user's rooms, and with `erase` also marks its
+    /// messages erased for new members and clears its profile.
+    async fn deactivate(&self, user: &UserId, erase: bool, _password: Option<&Secret>) -> Result<(), Error> {
+        let action = if erase { format!("deactivating and erasing {user}") } else { format!("deactivating {user}") };
         self.token_or_missing(&action)?;
         let reply = self
             .http
             .send(
-                self.admin_request(Method::PUT, user_path("/_synapse/admin/v2/users/", user, ""), &action)
-                    .json(json!({"password": password.expose()})),
+                self.admin_request(Method::POST, user_path("/_synapse/admin/v1/deactivate/", user, ""), &action)
+                    .json(json!({"erase": erase})),
             )
             .await?;
         if reply.is_success() {
             Ok(())
         } else {
             Err(reply.refused(&action, token_hint(&reply)))
+        }
+    }
+
+    /// `deactivated: false` with the password, in one request (Synapse wants a password to
+    /// reactivate an account, since deactivation removed it).
+    async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
+        let action = format!("reactivating {user}");
+        self.modify(user, json!({"deactivated": false, "password": password.expose()}), &action).await
+    }
+}
+
+impl Synapse {
+    /// `PUT /_synapse/admin/v2/users/<user>` with `body` on an existing user.
+    async fn modify(&self, user: &UserId, body: Value, action: &str) -> Result<(), Error> {
+        self.token_or_missing(action)?;
+        let reply = self
+            .http
+            .send(self.admin_request(Method::PUT, user_path("/_synapse/admin/v2/users/", user, ""), action).json(body))
+            .await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(reply.refused(action, token_hint(&reply)))
         }
     }
 }

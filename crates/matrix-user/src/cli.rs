@@ -1,4 +1,5 @@
-//! The command-line tool: `matrix-user register` and `matrix-user ensure`.
+//! The command-line tool: `matrix-user register` (also `unlock`, `reactivate`), `lock`,
+//! `deactivate` and `ensure`.
 //!
 //! It reads flags, environment and files into layers (`config`), builds from them the typed
 //! request the module builds from its args file ([`module::Request::take`], the same checks),
@@ -73,16 +74,44 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create one user, or bring an existing one to the wanted admin state
+    /// Create one user, or bring an existing one to the wanted admin state (unlocking or
+    /// reactivating it)
     #[command(
         args_override_self = true,
+        visible_aliases = ["unlock", "reactivate"],
         after_help = "\
+A locked user is unlocked, a deactivated one reactivated with the password (Synapse, MAS).
+
 Examples:
   matrix-user register john --admin yes --password-file john.password
   printf '%s' \"$PASSWORD\" | matrix-user register john --password-stdin --check
-  MATRIX_USER_PASSWORD=\"$PASSWORD\" matrix-user register @john:example.com --admin no --json"
+  MATRIX_USER_PASSWORD=\"$PASSWORD\" matrix-user register @john:example.com --admin no --json
+  matrix-user reactivate john --password-file john.password"
     )]
     Register(RegisterArgs),
+    /// Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing
+    #[command(
+        args_override_self = true,
+        after_help = "\
+Nothing else about the account changes; `matrix-user unlock` (register) unlocks it.
+
+Examples:
+  matrix-user lock john
+  matrix-user lock @john:example.com --check --diff"
+    )]
+    Lock(LockArgs),
+    /// Deactivate a user: its sessions end and it cannot log in; a missing user is left missing
+    #[command(
+        args_override_self = true,
+        after_help = "\
+Dendrite deactivates an account only with its own password (give it as to register) and
+cannot erase or reactivate one. `matrix-user reactivate` brings a deactivated user back.
+
+Examples:
+  matrix-user deactivate john
+  matrix-user deactivate john --erase --check"
+    )]
+    Deactivate(DeactivateArgs),
     /// Ensure every user of a YAML, JSON or CSV file, as the module's `users_file`
     #[command(
         args_override_self = true,
@@ -228,6 +257,13 @@ struct RegisterArgs {
     #[arg(long = long("email"), value_name = value_name("email"), help = doc("email"))]
     email: Option<String>,
 
+    #[command(flatten)]
+    password: PasswordArgs,
+}
+
+/// Where a user's password comes from.
+#[derive(Args, Debug)]
+struct PasswordArgs {
     /// Read the password from FILE ('-': standard input); one final line break is dropped
     #[arg(long, value_name = "FILE", conflicts_with_all = ["password_stdin", "insecure_password"])]
     password_file: Option<PathBuf>,
@@ -239,6 +275,25 @@ struct RegisterArgs {
     /// The password itself: other local users can read it (prefer the above or MATRIX_USER_PASSWORD)
     #[arg(long, value_name = "PASSWORD", allow_hyphen_values = true)]
     insecure_password: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct LockArgs {
+    #[arg(value_name = "USERNAME", help = doc("username"))]
+    username: String,
+}
+
+#[derive(Args, Debug)]
+struct DeactivateArgs {
+    #[arg(value_name = "USERNAME", help = doc("username"))]
+    username: String,
+
+    /// Also erase the account as the server defines it (Synapse's erasure; MAS asks Synapse to erase it)
+    #[arg(long)]
+    erase: bool,
+
+    #[command(flatten)]
+    password: PasswordArgs,
 }
 
 #[derive(Args, Debug)]
@@ -314,7 +369,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     };
     let out = Output { json: cli.output.json, quiet: cli.output.quiet };
     let mut warnings = Vec::new();
-    if matches!(&cli.command, Command::Register(args) if args.insecure_password.is_some()) {
+    let password_args = match &cli.command {
+        Command::Register(RegisterArgs { password, .. }) | Command::Deactivate(DeactivateArgs { password, .. }) => {
+            Some(password)
+        }
+        _ => None,
+    };
+    if password_args.is_some_and(|args| args.insecure_password.is_some()) {
         warnings.push(PASSWORD_WARNING.to_string());
     }
     for warning in &warnings {
@@ -323,6 +384,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 
     let built = match &cli.command {
         Command::Register(args) => build_register(args, &cli.connection, &mut redactor),
+        Command::Lock(args) => build_state(&args.username, "locked", None, None, &cli.connection, &mut redactor),
+        Command::Deactivate(args) => build_state(
+            &args.username,
+            "deactivated",
+            args.erase.then_some("--erase"),
+            Some(&args.password),
+            &cli.connection,
+            &mut redactor,
+        ),
         Command::Ensure(args) => build_ensure(args, &cli.connection, &mut redactor),
     };
     let mut layers = match built {
@@ -398,9 +468,55 @@ fn thousands(n: usize) -> String {
 
 /// The parameters of `register`: connection settings, then the user.
 fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
+    let mut layers = user_layers(&args.username, &args.password, connection, redactor)?;
+    for (param, value) in [
+        ("admin", &args.admin),
+        ("update_password", &args.update_password),
+        ("displayname", &args.displayname),
+        ("email", &args.email),
+    ] {
+        if let Some(value) = value {
+            layers.set(param, value.clone(), Source::flag_of(param));
+        }
+    }
+    Ok(layers)
+}
+
+/// The parameters of `lock` and `deactivate`: the user and the state (`erase`: the flag that
+/// asked for it), with a password only where one is given.
+fn build_state(
+    username: &str,
+    state: &str,
+    erase: Option<&str>,
+    password: Option<&PasswordArgs>,
+    connection: &ConnectionArgs,
+    redactor: &mut Redactor,
+) -> Result<Layers, String> {
+    let mut layers = match password {
+        Some(password) => user_layers(username, password, connection, redactor)?,
+        None => {
+            let mut layers = connection_layers(connection, false, redactor)?;
+            layers.set("username", username.to_string(), Source::Argument("USERNAME"));
+            layers
+        }
+    };
+    layers.set("state", state.to_string(), Source::Argument("the command"));
+    if let Some(flag) = erase {
+        layers.set("erase", "true".to_string(), Source::Flag(flag.to_string()));
+    }
+    Ok(layers)
+}
+
+/// Connection settings, the username and the password from wherever it is given.
+fn user_layers(
+    username: &str,
+    args: &PasswordArgs,
+    connection: &ConnectionArgs,
+    redactor: &mut Redactor,
+) -> Result<Layers, String> {
     let password_from_stdin = args.password_stdin || args.password_file.as_deref() == Some(Path::new("-"));
     let mut layers = connection_layers(connection, password_from_stdin, redactor)?;
-    layers.set("username", args.username.clone(), Source::Argument("USERNAME"));
+    layers.set("username", username.to_string(), Source::Argument("USERNAME"));
 
     let password = if let Some(password) = &args.insecure_password {
         Some((password.clone(), Source::Flag(String::from("--insecure-password"))))
@@ -426,16 +542,6 @@ fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &m
     if let Some((password, source)) = password {
         redactor.add(&password);
         layers.set("password", password, source);
-    }
-    for (param, value) in [
-        ("admin", &args.admin),
-        ("update_password", &args.update_password),
-        ("displayname", &args.displayname),
-        ("email", &args.email),
-    ] {
-        if let Some(value) = value {
-            layers.set(param, value.clone(), Source::flag_of(param));
-        }
     }
     Ok(layers)
 }
@@ -669,7 +775,11 @@ fn user_line(outcome: &Outcome) -> String {
     let user = &outcome.user_id;
     let admin = if outcome.plan.after.admin == Some(true) { " (admin)" } else { "" };
     if outcome.plan.actions.is_empty() {
-        return format!("unchanged {user}{admin}");
+        return match outcome.plan.note {
+            // Why nothing was done, as the module says it ("... is missing: nothing to lock").
+            Some(note) => format!("unchanged {}", note.sentence(user)),
+            None => format!("unchanged {user}{admin}"),
+        };
     }
     let check = outcome.check_mode;
     let words: Vec<&str> = outcome.plan.actions.iter().map(|action| action.line_word(!check)).collect();

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
 use homeserver::{Backend, Secret, Server, UserId, UserIdError};
-use reconcile::{Item, Outcome, Totals, UpdatePassword, Wanted};
+use reconcile::{AccountState, Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
 use crate::params;
@@ -27,7 +27,9 @@ const FAILURES_IN_MSG: usize = 10;
 #[derive(Debug)]
 pub struct UserParams {
     pub username: String,
-    pub password: Secret,
+    /// Needed to be present; `None` for a user to be locked or deactivated without one.
+    pub password: Option<Secret>,
+    pub state: AccountState,
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
     pub displayname: Option<String>,
@@ -45,20 +47,24 @@ impl UserParams {
             .take_str("username")?
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| params.missing("username", " (the localpart, such as john)"))?;
-        let password = params.take_str("password")?.unwrap_or_default();
-        redactor.add(&password);
-        if password.is_empty() {
-            return Err(params.missing("password", ""));
+        let state = take_state(params)?;
+        let password = params.take_str("password")?.filter(|password| {
+            redactor.add(password);
+            !password.is_empty()
+        });
+        if password.is_none() && state == AccountState::Present {
+            return Err(params.missing("password", " (unless state is locked or deactivated)"));
         }
-        if password.contains('\0') {
-            return Err(params.invalid("password", "must not contain a NUL character"));
-        }
-        if password.chars().count() > 512 {
-            return Err(params.invalid("password", "must be at most 512 characters (the homeserver's limit)"));
+        if let Some(password) = &password {
+            if password.contains('\0') {
+                return Err(params.invalid("password", "must not contain a NUL character"));
+            }
+            if password.chars().count() > 512 {
+                return Err(params.invalid("password", "must be at most 512 characters (the homeserver's limit)"));
+            }
         }
         let admin = params.take_bool("admin")?;
         let update_password = take_update_password(params)?.unwrap_or(default_update);
-        params.take_choice("state", params::get("state").choices())?;
         let displayname = params.take_str("displayname")?;
         let email = params.take_str("email")?.filter(|s| !s.is_empty());
         if email.as_deref().is_some_and(|e| {
@@ -66,12 +72,21 @@ impl UserParams {
         }) {
             return Err(params.invalid("email", "must be an email address such as john@example.com"));
         }
-        Ok(UserParams { username, password: Secret::new(password), admin, update_password, displayname, email })
+        Ok(UserParams {
+            username,
+            password: password.map(Secret::new),
+            state,
+            admin,
+            update_password,
+            displayname,
+            email,
+        })
     }
 
     pub fn wanted(&self) -> Wanted<'_> {
         Wanted {
-            password: &self.password,
+            password: self.password.as_ref(),
+            state: self.state,
             admin: self.admin,
             update_password: self.update_password,
             displayname: self.displayname.as_deref(),
@@ -205,6 +220,18 @@ pub fn take_update_password(params: &mut impl ParamReader) -> Result<Option<Upda
         "always" => UpdatePassword::Always,
         _ => UpdatePassword::OnCreate,
     }))
+}
+
+/// `state`, with `erase`, which only a deactivation takes.
+fn take_state(params: &mut impl ParamReader) -> Result<AccountState, ParamError> {
+    let state = params.take_choice("state", params::get("state").choices())?.unwrap_or("present");
+    let erase = params.take_bool("erase")?.unwrap_or(false);
+    match state {
+        "locked" if !erase => Ok(AccountState::Locked),
+        "deactivated" => Ok(AccountState::Deactivated { erase }),
+        _ if erase => Err(params.invalid("erase", "applies only with state: deactivated")),
+        _ => Ok(AccountState::Present),
+    }
 }
 
 /// Who the task asks for: one user, or a list.
@@ -571,6 +598,11 @@ fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
             "promoted": totals.promoted,
             "demoted": totals.demoted,
             "password_changed": totals.password_changed,
+            "locked": totals.locked,
+            "unlocked": totals.unlocked,
+            "deactivated": totals.deactivated,
+            "erased": totals.erased,
+            "reactivated": totals.reactivated,
             "unchanged": totals.unchanged,
             "failed": totals.failed,
         }),
@@ -623,6 +655,7 @@ fn outcome_fields(outcome: &Outcome) -> impl Iterator<Item = (&'static str, Valu
         ("created", json!(outcome.created())),
         ("admin", json!(outcome.plan.after.admin)),
         ("password_changed", json!(outcome.password_changed())),
+        ("state", json!(outcome.plan.after.standing.map(|standing| standing.word()))),
     ]
     .into_iter()
 }

@@ -308,7 +308,15 @@ pub static PARAMS: &[Param] = &[
     .flag("update-password", "on_create|always")
     .default("on_create")
     .role("matrix_user_update_password"),
-    param("state", Choice(&["present"]), User, "Only present").default("present"),
+    param(
+        "state",
+        Choice(&["present", "locked", "deactivated"]),
+        User,
+        "present: exists and can log in; locked: cannot log in; deactivated: deactivated [default: present]",
+    )
+    .default("present"),
+    param("erase", Bool, User, "With state deactivated: also erase the account as the server defines it")
+        .default("false"),
     param("displayname", Str, User, "Display name of a new user").flag("displayname", "NAME"),
     param("email", Str, User, "Email address of the user (with backend mas: added as a verified address)")
         .flag("email", "ADDRESS"),

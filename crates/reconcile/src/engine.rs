@@ -1,8 +1,8 @@
 //! Observe, plan, apply: one account through a backend.
 
-use homeserver::{Backend, Lookup, NewAccount, Operation, Setting, UserId};
+use homeserver::{Backend, Lookup, NewAccount, Operation, Secret, Setting, UserId};
 
-use crate::plan::{plan, Action, Observed, Plan, PlanError, UpdatePassword, Wanted};
+use crate::plan::{plan, AccountState, Action, Observed, Plan, PlanError, UpdatePassword, Wanted};
 
 /// Why ensuring an account failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -92,7 +92,10 @@ impl Outcome {
     pub fn message(&self) -> String {
         let user = &self.user_id;
         if self.plan.actions.is_empty() {
-            return format!("{user} is already as wanted");
+            return match self.plan.note {
+                Some(note) => note.sentence(user),
+                None => format!("{user} is already as wanted"),
+            };
         }
         let parts: Vec<String> =
             self.plan.actions.iter().map(|action| action.sentence(user, !self.check_mode)).collect();
@@ -127,7 +130,7 @@ pub(crate) async fn ensure_seen<B: Backend>(
     seen: Option<Lookup>,
     check_mode: bool,
 ) -> Result<Outcome, Error> {
-    if let Some(problem) = backend.password_problem(wanted.password) {
+    if let Some(problem) = wanted.password.and_then(|password| backend.password_problem(password)) {
         return Err(PlanError::Password { user: user.to_string(), problem }.into());
     }
     // A password that will be checked or may be set, on a server that takes none (passwords
@@ -138,7 +141,7 @@ pub(crate) async fn ensure_seen<B: Backend>(
             problem: format!("cannot be set or checked: {why}"),
         })
     };
-    if wanted.update_password == UpdatePassword::Always {
+    if wanted.update_password == UpdatePassword::Always && wanted.state == AccountState::Present {
         if let Some(problem) = password_problem() {
             return Err(problem.into());
         }
@@ -148,15 +151,12 @@ pub(crate) async fn ensure_seen<B: Backend>(
     loop {
         let observed = observe(backend, user, wanted, seen.take()).await?;
         let plan = plan(user, &observed, wanted, |op| backend.missing_for(op), check_mode)?;
-        let sets_password = plan
-            .actions
-            .iter()
-            .any(|a| matches!(a, Action::Create { .. } | Action::CreateUnlessExists { .. } | Action::SetPassword));
-        if sets_password {
+        if plan.actions.iter().any(|a| sets_password(*a)) {
             if let Some(problem) = password_problem() {
                 return Err(problem.into());
             }
         }
+        can_do(backend, user, wanted, &observed, &plan)?;
         if check_mode {
             let mut caveats: Vec<&'static str> =
                 plan.actions.iter().filter_map(|action| backend.unforeseeable(operation_of(*action))).collect();
@@ -179,7 +179,60 @@ fn operation_of(action: Action) -> Operation {
         Action::SetAdmin(_) => Operation::SetAdmin,
         Action::SetPassword => Operation::SetPassword,
         Action::AddEmail => Operation::AddEmail,
+        Action::Lock => Operation::Lock,
+        Action::Unlock => Operation::Unlock,
+        Action::Deactivate { .. } => Operation::Deactivate,
+        Action::Reactivate => Operation::Reactivate,
     }
+}
+
+/// Whether the action sets the account's password.
+fn sets_password(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Create { .. } | Action::CreateUnlessExists { .. } | Action::SetPassword | Action::Reactivate
+    )
+}
+
+/// Refuses, before any change, a plan this server cannot carry out at all (Dendrite cannot
+/// lock) or not without the password it lacks.
+fn can_do<B: Backend>(
+    backend: &B,
+    user: &UserId,
+    wanted: &Wanted<'_>,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<(), PlanError> {
+    for action in &plan.actions {
+        let mut operations = vec![operation_of(*action)];
+        if *action == (Action::Deactivate { erase: true }) {
+            operations.push(Operation::Erase);
+        }
+        let what = action.wording().verb.0;
+        for operation in operations {
+            if let Some(why) = backend.unsupported(operation) {
+                return Err(PlanError::Unsupported { what, user: user.to_string(), why });
+            }
+            let own = backend.needs_own_password(operation);
+            if (own || sets_password(*action)) && wanted.password.is_none() {
+                return Err(PlanError::NeedsPassword { what, user: user.to_string() });
+            }
+            if own && observed.password_matches == Some(false) {
+                return Err(PlanError::Password {
+                    user: user.to_string(),
+                    problem: format!(
+                        "does not log in, and this server can {what} an account only with its own password"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The wanted password, which `can_do` made sure is there for any action that needs it.
+fn password<'a>(wanted: &Wanted<'a>, user: &UserId, what: &'static str) -> Result<&'a Secret, Error> {
+    wanted.password.ok_or_else(|| PlanError::NeedsPassword { what, user: user.to_string() }.into())
 }
 
 /// Carries the plan out in order. A failure after a change (or in the middle of a creation)
@@ -241,18 +294,22 @@ async fn observe<B: Backend>(
     if observed.unfinished {
         observed.password_matches = Some(false);
     }
-    let needs_login = match observed.exists {
-        None => true,
-        Some(true) => {
-            !observed.deactivated
-                && !observed.locked
+    let usable = !observed.deactivated && !observed.locked;
+    let needs_login = match (observed.exists, wanted.state) {
+        (None, _) => true,
+        (Some(true), AccountState::Present) => {
+            usable
                 && (wanted.update_password == UpdatePassword::Always
                     || (observed.admin.is_none() && wanted.admin.is_some()))
         }
-        Some(false) => false,
+        // A server that deactivates only with the account's own password: is it that one?
+        (Some(true), AccountState::Deactivated { .. }) => {
+            !observed.deactivated && backend.needs_own_password(Operation::Deactivate)
+        }
+        _ => false,
     };
-    if needs_login {
-        match backend.log_in(user, wanted.password).await? {
+    if let (true, Some(password)) = (needs_login, wanted.password) {
+        match backend.log_in(user, password).await? {
             Some(login) => {
                 observed.exists = Some(true);
                 observed.admin = observed.admin.or(login.admin);
@@ -271,10 +328,13 @@ async fn observe<B: Backend>(
 }
 
 async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, action: Action) -> Result<(), Error> {
-    let new = |admin| NewAccount { password: wanted.password, admin, displayname: wanted.displayname };
+    let what = action.wording().verb.0;
+    let new = |admin| -> Result<NewAccount<'_>, Error> {
+        Ok(NewAccount { password: password(wanted, user, what)?, admin, displayname: wanted.displayname })
+    };
     match action {
-        Action::Create { admin } => backend.create(user, &new(admin)).await?,
-        Action::CreateUnlessExists { admin } => match backend.create(user, &new(admin)).await {
+        Action::Create { admin } => backend.create(user, &new(admin)?).await?,
+        Action::CreateUnlessExists { admin } => match backend.create(user, &new(admin)?).await {
             Err(homeserver::Error::AlreadyExists { .. }) => {
                 return Err(Error::Homeserver(homeserver::Error::NeedsSetting {
                     action: format!(
@@ -286,8 +346,12 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
             other => other?,
         },
         Action::SetAdmin(admin) => backend.set_admin(user, admin).await?,
-        Action::SetPassword => backend.set_password(user, wanted.password).await?,
+        Action::SetPassword => backend.set_password(user, password(wanted, user, what)?).await?,
         Action::AddEmail => backend.add_email(user, wanted.email.unwrap_or_default()).await?,
+        Action::Lock => backend.set_locked(user, true).await?,
+        Action::Unlock => backend.set_locked(user, false).await?,
+        Action::Deactivate { erase } => backend.deactivate(user, erase, wanted.password).await?,
+        Action::Reactivate => backend.reactivate(user, password(wanted, user, what)?).await?,
     }
     Ok(())
 }
@@ -298,14 +362,21 @@ mod tests {
 
     use super::*;
     use crate::fake::{refused, user, Call, Fake, Stored};
-    use crate::plan::State;
+    use crate::plan::{AccountState, Standing, State};
     use UpdatePassword::{Always, OnCreate};
 
     const PASSWORD: &str = "wanted-pw";
     const EMAIL: &str = "john@example.org";
 
     fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted { password, admin, update_password, displayname: None, email: None }
+        Wanted {
+            password: Some(password),
+            state: AccountState::Present,
+            admin,
+            update_password,
+            displayname: None,
+            email: None,
+        }
     }
 
     async fn run(fake: &Fake, wanted: &Wanted<'_>, check_mode: bool) -> Result<Outcome, Error> {
@@ -333,8 +404,11 @@ mod tests {
                 let outcome = run(&fake, &wanted, false).await.unwrap();
                 assert_eq!(outcome.plan.actions, vec![Action::Create { admin: as_admin }]);
                 assert!(outcome.changed() && outcome.created() && outcome.password_changed());
-                assert_eq!(outcome.plan.before, State { exists: Some(false), admin: None });
-                assert_eq!(outcome.plan.after, State { exists: Some(true), admin: Some(as_admin) });
+                assert_eq!(outcome.plan.before, State { exists: Some(false), admin: None, standing: None });
+                assert_eq!(
+                    outcome.plan.after,
+                    State { exists: Some(true), admin: Some(as_admin), standing: Some(Standing::Active) }
+                );
                 let made = Stored { displayname: Some("John".into()), ..Stored::new(PASSWORD, as_admin) };
                 assert_eq!(fake.account("john"), Some(made));
                 // The look-up said it is missing: no login, whatever update_password says.
@@ -540,7 +614,10 @@ mod tests {
             let fake = Fake::new().racing("john", Stored::new("theirs", false));
             let outcome = run(&fake, &want(&password, Some(true), update), false).await.unwrap();
             assert!(!outcome.created(), "{outcome:?}");
-            assert_eq!(outcome.plan.before, State { exists: Some(true), admin: Some(false) });
+            assert_eq!(
+                outcome.plan.before,
+                State { exists: Some(true), admin: Some(false), standing: Some(Standing::Active) }
+            );
             let (expected, seen, password_now) = match update {
                 OnCreate => (vec![Action::SetAdmin(true)], vec![Call::LookUp, Call::Create, Call::LookUp], "theirs"),
                 Always => (
@@ -586,7 +663,10 @@ mod tests {
         let fake = secret_only().with("john", Stored::new(PASSWORD, true));
         let outcome = run(&fake, &want(&password, Some(true), Always), false).await.unwrap();
         assert_eq!(outcome.plan.actions, vec![]);
-        assert_eq!(outcome.plan.before, State { exists: Some(true), admin: Some(true) });
+        assert_eq!(
+            outcome.plan.before,
+            State { exists: Some(true), admin: Some(true), standing: Some(Standing::Active) }
+        );
         assert_eq!(fake.calls(), calls(&[Call::LogIn]));
 
         // The login fails and the user is missing: created.
@@ -719,24 +799,132 @@ mod tests {
         assert_eq!(outcome.plan.actions, vec![Action::SetAdmin(true)]);
     }
 
-    #[tokio::test]
-    async fn locked_and_deactivated_accounts_are_left_alone_without_a_login() {
-        let password = Secret::new(PASSWORD);
-        let locked = Stored { locked: true, ..Stored::new("old-pw", false) };
-        let deactivated = Stored { deactivated: true, ..Stored::new("old-pw", false) };
-        for update in [OnCreate, Always] {
-            for check_mode in [false, true] {
-                let fake = Fake::new().with("john", locked.clone());
-                let err = run(&fake, &want(&password, Some(true), update), check_mode).await.unwrap_err();
-                assert!(matches!(err, Error::Plan(PlanError::Locked { .. })), "{err}");
-                assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+    fn stored_as(standing: &str) -> Option<Stored> {
+        let active = Stored::new(PASSWORD, false);
+        match standing {
+            "missing" => None,
+            "present" => Some(active),
+            "locked" => Some(Stored { locked: true, ..active }),
+            "deactivated" => Some(Stored { deactivated: true, password: Some("old-pw".into()), ..active }),
+            _ => unreachable!(),
+        }
+    }
 
-                let fake = Fake::new().with("john", deactivated.clone());
-                let err = run(&fake, &want(&password, Some(true), update), check_mode).await.unwrap_err();
-                assert!(matches!(err, Error::Plan(PlanError::Deactivated { .. })), "{err}");
-                assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+    #[tokio::test]
+    async fn every_state_from_every_state_checked_then_done_then_unchanged() {
+        let password = Secret::new(PASSWORD);
+        let states = [
+            AccountState::Present,
+            AccountState::Locked,
+            AccountState::Deactivated { erase: false },
+            AccountState::Deactivated { erase: true },
+        ];
+        for from in ["missing", "present", "locked", "deactivated"] {
+            for state in states {
+                for update in [OnCreate, Always] {
+                    let case = format!("{from} -> {state:?}, {update:?}");
+                    let build = || stored_as(from).map_or(Fake::new(), |stored| Fake::new().with("john", stored));
+                    let wanted = Wanted { state, ..want(&password, None, update) };
+                    let checked = build();
+                    let check = run(&checked, &wanted, true).await.unwrap();
+                    assert_eq!(checked.writes(), vec![], "{case}");
+                    let fake = build();
+                    let done = run(&fake, &wanted, false).await.unwrap();
+                    assert_eq!(check.plan, done.plan, "{case}");
+                    let account = fake.account("john");
+                    match (state, from) {
+                        (_, "missing") if state != AccountState::Present => {
+                            assert_eq!(account, None, "{case}");
+                            assert!(!done.changed(), "{case}");
+                            let verb = if state == AccountState::Locked { "lock" } else { "deactivate" };
+                            assert_eq!(done.message(), format!("@john:example.com is missing: nothing to {verb}"));
+                        }
+                        (AccountState::Present, _) => {
+                            let account = account.unwrap();
+                            assert!(!account.locked && !account.deactivated, "{case}: {account:?}");
+                            assert_eq!(account.password.as_deref(), Some(PASSWORD), "{case}");
+                        }
+                        (AccountState::Locked, "deactivated") => {
+                            assert!(account.unwrap().deactivated, "{case}");
+                            assert!(!done.changed());
+                            assert!(done.message().contains("left deactivated"), "{}", done.message());
+                        }
+                        (AccountState::Locked, _) => assert!(account.unwrap().locked, "{case}"),
+                        (AccountState::Deactivated { erase }, _) => {
+                            let account = account.unwrap();
+                            assert!(account.deactivated, "{case}");
+                            // Erased only when deactivated by this run.
+                            assert_eq!(account.erased, erase && from != "deactivated", "{case}");
+                        }
+                    }
+                    assert_eq!(done.changed(), !fake.writes().is_empty(), "{case}");
+                    let again = run(&fake, &wanted, false).await.unwrap();
+                    assert!(!again.changed(), "{case}: {:?}", again.plan);
+                }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn reactivating_and_unlocking_are_said_and_counted() {
+        let password = Secret::new(PASSWORD);
+        let fake = Fake::new().with("john", stored_as("deactivated").unwrap());
+        let outcome = run(&fake, &want(&password, Some(true), OnCreate), false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::Reactivate, Action::SetAdmin(true)]);
+        assert!(outcome.password_changed());
+        assert_eq!(
+            outcome.message(),
+            "reactivated @john:example.com with the password and promoted @john:example.com to admin"
+        );
+        let fake = Fake::new().with("john", stored_as("locked").unwrap());
+        let check = run(&fake, &want(&password, None, Always), true).await.unwrap();
+        assert_eq!(check.message(), "would unlock @john:example.com and change the password of @john:example.com");
+        // Locked, it could not log in: no login was tried.
+        assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+    }
+
+    #[tokio::test]
+    async fn what_a_server_cannot_do_is_refused_before_any_change() {
+        let password = Secret::new(PASSWORD);
+        let dendrite = || {
+            Fake::new()
+                .cannot(Operation::Lock, "no locking here")
+                .cannot(Operation::Unlock, "no locking here")
+                .cannot(Operation::Erase, "no erasing here")
+                .cannot(Operation::Reactivate, "no reactivating here")
+                .with_own_password_for(Operation::Deactivate)
+        };
+        let cases: Vec<(&str, AccountState, Option<&Secret>, &str)> = vec![
+            ("present", AccountState::Locked, Some(&password), "no locking here"),
+            ("present", AccountState::Deactivated { erase: true }, Some(&password), "no erasing here"),
+            ("deactivated", AccountState::Present, Some(&password), "no reactivating here"),
+            ("present", AccountState::Deactivated { erase: false }, None, "needs its password"),
+        ];
+        let wrong_unused = Secret::new("unused");
+        for (from, state, password, says) in cases {
+            for check_mode in [false, true] {
+                let fake = dendrite().with("john", stored_as(from).unwrap());
+                let wanted = Wanted { state, password, ..want(&wrong_unused, None, OnCreate) };
+                let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+                assert!(err.to_string().contains(says), "{from} -> {state:?}: {err}");
+                assert_eq!(fake.writes(), vec![], "{from} -> {state:?}");
+            }
+        }
+        // Its own password, wrong: found out by a login, refused before the deactivation.
+        let wrong = Secret::new("not-johns");
+        for check_mode in [false, true] {
+            let fake = dendrite().with("john", stored_as("present").unwrap());
+            let wanted = Wanted { state: AccountState::Deactivated { erase: false }, ..want(&wrong, None, OnCreate) };
+            let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+            assert!(err.to_string().contains("only with its own password"), "{err}");
+            assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::LogIn]));
+        }
+        // The right one: deactivated.
+        let fake = dendrite().with("john", stored_as("present").unwrap());
+        let wanted = Wanted { state: AccountState::Deactivated { erase: false }, ..want(&password, None, OnCreate) };
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.message(), "deactivated @john:example.com");
+        assert!(fake.account("john").unwrap().deactivated);
     }
 
     #[tokio::test]
@@ -796,7 +984,7 @@ mod tests {
         );
         let done = err.done().unwrap();
         assert_eq!(done.plan.actions, vec![Action::SetAdmin(false)]);
-        assert_eq!(done.plan.after, State { exists: Some(true), admin: Some(false) });
+        assert_eq!(done.plan.after, State { exists: Some(true), admin: Some(false), standing: Some(Standing::Active) });
         assert!(done.changed() && !done.created());
         assert!(!done.password_changed(), "the password was not changed: {done:?}");
         assert_eq!(fake.account("john"), Some(Stored::new("old-pw", false)));

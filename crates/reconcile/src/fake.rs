@@ -48,12 +48,24 @@ pub(crate) enum Call {
     SetPassword,
     HasEmail,
     AddEmail,
+    SetLocked,
+    Deactivate,
+    Reactivate,
 }
 
 impl Call {
     /// Whether the call changes the server.
     pub(crate) fn writes(self) -> bool {
-        matches!(self, Call::Create | Call::SetAdmin | Call::SetPassword | Call::AddEmail)
+        matches!(
+            self,
+            Call::Create
+                | Call::SetAdmin
+                | Call::SetPassword
+                | Call::AddEmail
+                | Call::SetLocked
+                | Call::Deactivate
+                | Call::Reactivate
+        )
     }
 }
 
@@ -68,6 +80,8 @@ pub(crate) struct Stored {
     pub unfinished: bool,
     pub displayname: Option<String>,
     pub emails: Vec<String>,
+    /// Deactivated with `erase`.
+    pub erased: bool,
 }
 
 impl Stored {
@@ -91,6 +105,9 @@ pub(crate) struct Fake {
     /// Extra yields per call for a user: a slow answer, to make calls finish out of order.
     slow: HashMap<String, usize>,
     missing: Vec<(Operation, Setting)>,
+    unsupported: Vec<(Operation, &'static str)>,
+    /// Operations that need the account's own password (Dendrite's deactivation).
+    own_password: Vec<Operation>,
     unforeseeable: Vec<(Operation, &'static str)>,
     lists: bool,
     admin_unseen: bool,
@@ -114,6 +131,8 @@ impl Fake {
             half_done: HashSet::new(),
             slow: HashMap::new(),
             missing: Vec::new(),
+            unsupported: Vec::new(),
+            own_password: Vec::new(),
             unforeseeable: Vec::new(),
             lists: false,
             admin_unseen: false,
@@ -133,6 +152,18 @@ impl Fake {
     /// `missing_for(operation)` names `parameter`.
     pub(crate) fn without(mut self, operation: Operation, setting: Setting) -> Fake {
         self.missing.push((operation, setting));
+        self
+    }
+
+    /// `unsupported(operation)` says `why`: this server cannot do it at all.
+    pub(crate) fn cannot(mut self, operation: Operation, why: &'static str) -> Fake {
+        self.unsupported.push((operation, why));
+        self
+    }
+
+    /// `operation` needs the account's own password, as Dendrite's deactivation does.
+    pub(crate) fn with_own_password_for(mut self, operation: Operation) -> Fake {
+        self.own_password.push(operation);
         self
     }
 
@@ -300,6 +331,14 @@ impl Backend for Fake {
         self.missing.iter().find(|(op, _)| *op == operation).map(|(_, parameter)| *parameter)
     }
 
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        self.unsupported.iter().find(|(op, _)| *op == operation).map(|(_, why)| *why)
+    }
+
+    fn needs_own_password(&self, operation: Operation) -> bool {
+        self.own_password.contains(&operation)
+    }
+
     fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {
         self.unforeseeable.iter().find(|(op, _)| *op == operation).map(|(_, text)| *text)
     }
@@ -393,5 +432,34 @@ impl Backend for Fake {
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         let _flight = self.enter(Call::AddEmail, user.localpart()).await?;
         self.change(user, "adding an email address to", |stored| stored.emails.push(email.to_string()))
+    }
+
+    async fn set_locked(&self, user: &UserId, locked: bool) -> Result<(), Error> {
+        let _flight = self.enter(Call::SetLocked, user.localpart()).await?;
+        self.change(user, "locking or unlocking", |stored| {
+            stored.locked = locked;
+            stored.unfinished = false;
+        })
+    }
+
+    async fn deactivate(&self, user: &UserId, erase: bool, password: Option<&Secret>) -> Result<(), Error> {
+        let _flight = self.enter(Call::Deactivate, user.localpart()).await?;
+        let own = self.own_password.contains(&Operation::Deactivate);
+        let right = |stored: &Stored| stored.password.as_deref() == password.map(Secret::expose);
+        if own && !self.accounts.borrow().get(user.localpart()).is_some_and(right) {
+            return Err(refused("deactivating with a password that does not log in"));
+        }
+        self.change(user, "deactivating", |stored| {
+            stored.deactivated = true;
+            stored.erased |= erase;
+        })
+    }
+
+    async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
+        let _flight = self.enter(Call::Reactivate, user.localpart()).await?;
+        self.change(user, "reactivating", |stored| {
+            stored.deactivated = false;
+            stored.password = Some(password.expose().to_string());
+        })
     }
 }

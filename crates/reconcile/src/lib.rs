@@ -13,5 +13,5 @@ mod wording;
 
 pub use engine::{ensure, Error, Outcome};
 pub use many::{ensure_many, Item, Totals};
-pub use plan::{plan, Action, Observed, Plan, PlanError, State, UpdatePassword, Wanted};
+pub use plan::{plan, AccountState, Action, Note, Observed, Plan, PlanError, Standing, State, UpdatePassword, Wanted};
 pub use wording::Wording;

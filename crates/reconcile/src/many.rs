@@ -5,7 +5,7 @@ use futures_util::stream::{self, StreamExt};
 use homeserver::{Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
-use crate::plan::{Action, UpdatePassword, Wanted};
+use crate::plan::{AccountState, Action, UpdatePassword, Wanted};
 use crate::wording::{total_word, FAILED, TOTALS_ORDER, UNCHANGED};
 
 /// One account of a list.
@@ -25,7 +25,10 @@ pub async fn ensure_many<B: Backend>(
     check_mode: bool,
     mut on_done: impl FnMut(&Result<Outcome, Error>),
 ) -> Vec<Result<Outcome, Error>> {
-    backend.expect_logins(items.iter().filter(|item| item.wanted.update_password == UpdatePassword::Always).count());
+    // Only a user to be present has its password checked.
+    let checks =
+        |wanted: &Wanted<'_>| wanted.update_password == UpdatePassword::Always && wanted.state == AccountState::Present;
+    backend.expect_logins(items.iter().filter(|item| checks(&item.wanted)).count());
     let listed = match backend.list_accounts(items.len()).await {
         Ok(listed) => listed,
         Err(e) => return items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
@@ -53,6 +56,12 @@ pub struct Totals {
     pub password_changed: usize,
     /// Accounts given an email address.
     pub email_added: usize,
+    pub locked: usize,
+    pub unlocked: usize,
+    pub deactivated: usize,
+    /// Accounts deactivated and erased (not counted in `deactivated`).
+    pub erased: usize,
+    pub reactivated: usize,
     pub unchanged: usize,
     pub failed: usize,
 }
@@ -80,6 +89,11 @@ impl Totals {
                 Action::SetAdmin(false) => self.demoted += 1,
                 Action::SetPassword => self.password_changed += 1,
                 Action::AddEmail => self.email_added += 1,
+                Action::Lock => self.locked += 1,
+                Action::Unlock => self.unlocked += 1,
+                Action::Deactivate { erase: false } => self.deactivated += 1,
+                Action::Deactivate { erase: true } => self.erased += 1,
+                Action::Reactivate => self.reactivated += 1,
             }
         }
     }
@@ -87,7 +101,18 @@ impl Totals {
     /// "2 created, 1 demoted, 47 unchanged": the counts that are not zero; with `check_mode`,
     /// what would be done ("2 to create").
     pub fn summary(&self, check_mode: bool) -> String {
-        let changes = [self.created, self.promoted, self.demoted, self.password_changed, self.email_added];
+        let changes = [
+            self.created,
+            self.promoted,
+            self.demoted,
+            self.password_changed,
+            self.email_added,
+            self.locked,
+            self.unlocked,
+            self.deactivated,
+            self.erased,
+            self.reactivated,
+        ];
         let parts: Vec<String> = changes
             .into_iter()
             .zip(TOTALS_ORDER)
@@ -110,13 +135,19 @@ mod tests {
 
     use super::*;
     use crate::fake::{refused, user, Call, Fake, Stored};
-    use crate::plan::PlanError;
     use UpdatePassword::{Always, OnCreate};
 
     const PASSWORD: &str = "wanted-pw";
 
     fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted { password, admin, update_password, displayname: None, email: None }
+        Wanted {
+            password: Some(password),
+            state: AccountState::Present,
+            admin,
+            update_password,
+            displayname: None,
+            email: None,
+        }
     }
 
     fn items<'a>(names: &[&str], wanted: &Wanted<'a>) -> Vec<Item<'a>> {
@@ -141,7 +172,8 @@ mod tests {
         totals
     }
 
-    /// bob is to be promoted, dave is as wanted, erin is locked; the others are missing.
+    /// bob is to be promoted, dave is as wanted, erin is locked (unlocked when wanted present);
+    /// the others are missing.
     fn team(fake: Fake) -> Fake {
         fake.with("bob", Stored::new(PASSWORD, false))
             .with("dave", Stored::new(PASSWORD, true))
@@ -161,7 +193,7 @@ mod tests {
         assert_eq!(actions(&results[1]), vec![Action::SetAdmin(true)]);
         assert_eq!(results[2], Err(Error::Homeserver(refused("creating @carol:example.com"))));
         assert_eq!(actions(&results[3]), vec![]);
-        assert!(matches!(&results[4], Err(Error::Plan(PlanError::Locked { .. }))), "{:?}", results[4]);
+        assert_eq!(actions(&results[4]), vec![Action::Unlock]);
         assert_eq!(actions(&results[5]), vec![Action::Create { admin: true }]);
         for (result, name) in results.iter().zip(names) {
             if let Ok(outcome) = result {
@@ -171,7 +203,7 @@ mod tests {
         // The ones after the failures were done all the same.
         assert_eq!(fake.account("frank"), Some(Stored::new(PASSWORD, true)));
         assert_eq!(fake.account("carol"), None);
-        assert_eq!(totals(&results).summary(false), "2 created, 1 promoted, 1 unchanged, 2 failed");
+        assert_eq!(totals(&results).summary(false), "2 created, 1 promoted, 1 unlocked, 1 unchanged, 1 failed");
     }
 
     #[tokio::test]
@@ -215,7 +247,7 @@ mod tests {
         // The listing says how locked accounts are, too.
         let results =
             ensure_many(&team(Fake::new().listing()), &items(&["erin"], &list[0].wanted), 1, false, |_| ()).await;
-        assert!(matches!(&results[0], Err(Error::Plan(PlanError::Locked { .. }))), "{:?}", results[0]);
+        assert_eq!(actions(&results[0]), vec![Action::Unlock]);
     }
 
     #[tokio::test]
@@ -266,7 +298,7 @@ mod tests {
             }
         }
         assert_eq!(totals(&check), totals(&done));
-        assert_eq!(totals(&done).summary(false), "1 created, 1 promoted, 1 password changed, 1 unchanged, 1 failed");
+        assert_eq!(totals(&done).summary(false), "1 created, 1 promoted, 2 password changed, 1 unlocked, 1 unchanged");
     }
 
     #[tokio::test]
@@ -286,6 +318,8 @@ mod tests {
         let on_create = want(&password, None, OnCreate);
         let mut list = items(&["alice", "bob", "carol"], &always);
         list.extend(items(&["dave"], &on_create));
+        // A user to be locked checks no password, whatever update_password says.
+        list.extend(items(&["erin"], &Wanted { state: AccountState::Locked, ..always.clone() }));
         let fake = Fake::new();
         ensure_many(&fake, &list, 2, false, |_| ()).await;
         assert_eq!(fake.expected_logins(), 3);
@@ -300,6 +334,7 @@ mod tests {
                 before: Default::default(),
                 after: Default::default(),
                 password_changes: Some(false),
+                note: None,
             },
             check_mode: false,
             caveats: Vec::new(),

@@ -12,10 +12,27 @@ pub enum UpdatePassword {
     Always,
 }
 
+/// The state an account should be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountState {
+    /// It exists and can log in: created when missing, unlocked when locked, reactivated when
+    /// deactivated.
+    #[default]
+    Present,
+    /// It exists but cannot log in; a missing account is not created for that.
+    Locked,
+    /// Deactivated (with `erase`, erased too where the server can); a missing account is not
+    /// created for that.
+    Deactivated { erase: bool },
+}
+
 /// The account as it should be.
 #[derive(Debug, Clone)]
 pub struct Wanted<'a> {
-    pub password: &'a Secret,
+    /// `None` where the state needs none (locked, deactivated); an action that needs one is then
+    /// refused before any change.
+    pub password: Option<&'a Secret>,
+    pub state: AccountState,
     /// `None`: leave an existing account's flag alone; create a new one without admin rights.
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
@@ -55,6 +72,52 @@ pub enum Action {
     SetAdmin(bool),
     SetPassword,
     AddEmail,
+    Lock,
+    Unlock,
+    Deactivate {
+        erase: bool,
+    },
+    /// Reactivates a deactivated account and sets its password.
+    Reactivate,
+}
+
+/// Why nothing is done about an account that is not exactly as asked, said in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// Asked to be locked or deactivated, and missing: never created just to be disabled.
+    Missing(AccountState),
+    /// Asked to be locked, and deactivated: it cannot log in either way, and locking it would
+    /// need it reactivated first.
+    DeactivatedNotLocked,
+}
+
+/// How an existing account stands, for the diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    Locked,
+    Deactivated,
+}
+
+impl Standing {
+    fn of(observed: &Observed) -> Standing {
+        if observed.deactivated {
+            Standing::Deactivated
+        } else if observed.locked {
+            Standing::Locked
+        } else {
+            Standing::Active
+        }
+    }
+
+    /// As the diff and the module's result say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Standing::Active => "present",
+            Standing::Locked => "locked",
+            Standing::Deactivated => "deactivated",
+        }
+    }
 }
 
 /// The account as seen before or after: what a diff shows.
@@ -62,6 +125,8 @@ pub enum Action {
 pub struct State {
     pub exists: Option<bool>,
     pub admin: Option<bool>,
+    /// `None` when it does not exist, or that is not known.
+    pub standing: Option<Standing>,
 }
 
 /// What to do, and what the account will look like once done.
@@ -72,6 +137,8 @@ pub struct Plan {
     pub after: State,
     /// Whether the password will be set; `None` when that is not known.
     pub password_changes: Option<bool>,
+    /// Why nothing is done although the account is not exactly as asked.
+    pub note: Option<Note>,
 }
 
 /// Why there is no honest plan.
@@ -79,14 +146,10 @@ pub struct Plan {
 pub enum PlanError {
     #[error("{what} {user} needs `{setting}`")]
     Needs { what: &'static str, user: String, setting: Setting },
-    #[error(
-        "{user} exists but is deactivated; reactivate it on the server first (this tool does not reactivate accounts)"
-    )]
-    Deactivated { user: String },
-    #[error(
-        "{user} is locked in MAS: it cannot log in, so this tool leaves it alone; unlock it (mas-cli manage unlock-user {localpart}, or the Admin API's POST /api/admin/v1/users/{{id}}/unlock) and run again, or take it out of the list"
-    )]
-    Locked { user: String, localpart: String },
+    #[error("{what} {user} cannot be done here: {why}")]
+    Unsupported { what: &'static str, user: String, why: &'static str },
+    #[error("{what} {user} needs its password")]
+    NeedsPassword { what: &'static str, user: String },
     #[error("{}", unfinished(user, &own_name))]
     Unfinished { user: String },
     #[error("the password of {user} {problem}")]
@@ -123,11 +186,17 @@ impl Plan {
         !self.actions.is_empty()
     }
 
-    /// `{before, after}` for Ansible's diff: existence and admin flag, and whether the password
-    /// changes where that is known. Never a value of a secret.
+    /// `{before, after}` for Ansible's diff: existence and admin flag, the state where either
+    /// side is locked or deactivated, and whether the password changes where that is known.
+    /// Never a value of a secret.
     pub fn diff(&self) -> (Value, Value) {
-        let before = json!({"exists": self.before.exists, "admin": self.before.admin});
+        let mut before = json!({"exists": self.before.exists, "admin": self.before.admin});
         let mut after = json!({"exists": self.after.exists, "admin": self.after.admin});
+        let disabled = |state: &State| matches!(state.standing, Some(Standing::Locked | Standing::Deactivated));
+        if disabled(&self.before) || disabled(&self.after) {
+            before["state"] = self.before.standing.map(Standing::word).into();
+            after["state"] = self.after.standing.map(Standing::word).into();
+        }
         if let Some(changes) = self.password_changes {
             after["password"] = if changes { "changed" } else { "unchanged" }.into();
         }
@@ -155,8 +224,38 @@ pub fn plan(
         Some(setting) => PlanError::Needs { what: "checking", user: user.to_string(), setting },
         None => PlanError::NotObserved { what, user: user.to_string() },
     };
-    let before = State { exists: observed.exists, admin: observed.admin };
+    let standing = (observed.exists == Some(true)).then(|| Standing::of(observed));
+    let before = State { exists: observed.exists, admin: observed.admin, standing };
     let new_admin = wanted.admin.unwrap_or(false);
+    let unchanged = |note| Plan { actions: Vec::new(), before, after: before, password_changes: None, note };
+    // Locked or deactivated: only the state is made so; the other settings are left as they are.
+    let disable = match wanted.state {
+        AccountState::Present => None,
+        AccountState::Locked => Some((Operation::Lock, "locking", Action::Lock)),
+        AccountState::Deactivated { erase } => {
+            if erase && observed.exists == Some(true) && !observed.deactivated {
+                require(Operation::Erase, "erasing")?;
+            }
+            Some((Operation::Deactivate, "deactivating", Action::Deactivate { erase }))
+        }
+    };
+    if let Some((operation, what, action)) = disable {
+        return match (observed.exists, Standing::of(observed)) {
+            (Some(false), _) => Ok(unchanged(Some(Note::Missing(wanted.state)))),
+            (None, _) => Err(not_observed(operation, "whether it exists")),
+            (Some(true), Standing::Deactivated) if action == Action::Lock => {
+                Ok(unchanged(Some(Note::DeactivatedNotLocked)))
+            }
+            (Some(true), Standing::Deactivated) => Ok(unchanged(None)),
+            (Some(true), Standing::Locked) if action == Action::Lock => Ok(unchanged(None)),
+            (Some(true), _) => {
+                require(operation, what)?;
+                let standing = if action == Action::Lock { Standing::Locked } else { Standing::Deactivated };
+                let after = State { standing: Some(standing), ..before };
+                Ok(Plan { actions: vec![action], before, after, password_changes: None, note: None })
+            }
+        };
+    }
     match observed.exists {
         // Missing, or unknown (then the server's refusal because it exists is a failure).
         Some(false) | None => {
@@ -177,21 +276,27 @@ pub fn plan(
             Ok(Plan {
                 actions,
                 before,
-                after: State { exists: Some(true), admin: Some(new_admin) },
+                after: State { exists: Some(true), admin: Some(new_admin), standing: Some(Standing::Active) },
                 password_changes: Some(true),
+                note: None,
             })
         }
         Some(true) => {
+            let mut actions = Vec::new();
+            // Reactivating sets the password (a deactivated account has no usable one); a locked
+            // account cannot log in to have its password checked, so `always` sets it.
+            let mut password_set = false;
             if observed.deactivated {
-                return Err(PlanError::Deactivated { user: user.to_string() });
-            }
-            if observed.unfinished && wanted.update_password == UpdatePassword::OnCreate {
+                require(Operation::Reactivate, "reactivating")?;
+                actions.push(Action::Reactivate);
+                password_set = true;
+            } else if observed.unfinished && wanted.update_password == UpdatePassword::OnCreate {
                 return Err(PlanError::Unfinished { user: user.to_string() });
             }
             if observed.locked && !observed.unfinished {
-                return Err(PlanError::Locked { user: user.to_string(), localpart: user.localpart().to_string() });
+                require(Operation::Unlock, "unlocking")?;
+                actions.push(Action::Unlock);
             }
-            let mut actions = Vec::new();
             let mut admin = observed.admin;
             if let Some(want) = wanted.admin {
                 match observed.admin {
@@ -204,16 +309,18 @@ pub fn plan(
                     None => return Err(not_observed(Operation::SetAdmin, "the admin flag")),
                 }
             }
+            let locked_out = observed.locked && !observed.unfinished && !observed.deactivated;
             let password_changes = match wanted.update_password {
+                _ if password_set => Some(true),
                 UpdatePassword::OnCreate => None,
-                UpdatePassword::Always => match observed.password_matches {
-                    Some(true) => Some(false),
-                    Some(false) => {
+                UpdatePassword::Always => match (observed.password_matches, locked_out) {
+                    (Some(true), _) => Some(false),
+                    (Some(false), _) | (None, true) => {
                         require(Operation::SetPassword, "changing the password of")?;
                         actions.push(Action::SetPassword);
                         Some(true)
                     }
-                    None => return Err(not_observed(Operation::LookUp, "whether the password is right")),
+                    (None, false) => return Err(not_observed(Operation::LookUp, "whether the password is right")),
                 },
             };
             if wanted.email.is_some() {
@@ -226,7 +333,8 @@ pub fn plan(
                     None => return Err(not_observed(Operation::AddEmail, "the email addresses")),
                 }
             }
-            Ok(Plan { actions, before, after: State { exists: Some(true), admin }, password_changes })
+            let after = State { exists: Some(true), admin, standing: Some(Standing::Active) };
+            Ok(Plan { actions, before, after, password_changes, note: None })
         }
     }
 }
@@ -246,9 +354,17 @@ mod tests {
 
     fn missing(given: Given) -> impl Fn(Operation) -> Option<Setting> {
         move |op| match (given, op) {
-            (Given::SecretOnly, Operation::LookUp | Operation::SetAdmin | Operation::SetPassword) => {
-                Some(Setting::AdminAccessToken)
-            }
+            (
+                Given::SecretOnly,
+                Operation::LookUp
+                | Operation::SetAdmin
+                | Operation::SetPassword
+                | Operation::Lock
+                | Operation::Unlock
+                | Operation::Deactivate
+                | Operation::Erase
+                | Operation::Reactivate,
+            ) => Some(Setting::AdminAccessToken),
             (Given::TokenOnly, Operation::Create) => Some(Setting::RegistrationSharedSecret),
             _ => None,
         }
@@ -266,7 +382,14 @@ mod tests {
         check_mode: bool,
     ) -> Result<Plan, PlanError> {
         let password = Secret::new("pw");
-        let wanted = Wanted { password: &password, admin, update_password, displayname: None, email: None };
+        let wanted = Wanted {
+            password: Some(&password),
+            state: AccountState::Present,
+            admin,
+            update_password,
+            displayname: None,
+            email: None,
+        };
         plan(&john(), &observed, &wanted, missing(given), check_mode)
     }
 
@@ -343,7 +466,8 @@ mod tests {
         let observed = Observed { exists: Some(true), ..MISSING };
         let password = Secret::new("pw");
         let wanted = Wanted {
-            password: &password,
+            password: Some(&password),
+            state: AccountState::Present,
             admin: Some(true),
             update_password: OnCreate,
             displayname: None,
@@ -366,23 +490,117 @@ mod tests {
         assert!(err.to_string().contains("admin_access_token"), "{err}");
     }
 
+    fn wanting(state: AccountState, update_password: UpdatePassword, password: Option<&Secret>) -> Wanted<'_> {
+        Wanted { password, state, admin: None, update_password, displayname: None, email: None }
+    }
+
+    const PRESENT: AccountState = AccountState::Present;
+    const LOCKED: AccountState = AccountState::Locked;
+    const DEACTIVATED: AccountState = AccountState::Deactivated { erase: false };
+    const ERASED: AccountState = AccountState::Deactivated { erase: true };
+
     #[test]
-    fn deactivated_accounts_are_not_touched() {
-        let observed = Observed { deactivated: true, ..found(false, None) };
-        let err = run(observed, Some(true), OnCreate, Given::Both, false).unwrap_err();
-        assert!(matches!(err, PlanError::Deactivated { .. }));
+    fn the_state_table() {
+        let active = found(false, Some(true));
+        let locked = Observed { locked: true, ..found(false, None) };
+        let deactivated = Observed { deactivated: true, ..found(false, None) };
+        let create = Action::Create { admin: false };
+        let (deactivate, erase) = (Action::Deactivate { erase: false }, Action::Deactivate { erase: true });
+        let missing_note = |state| Some(Note::Missing(state));
+        type Row = (Observed, AccountState, UpdatePassword, Vec<Action>, Option<Note>, Option<Standing>);
+        let rows: Vec<Row> = vec![
+            // From missing: created only to be present; never to be disabled.
+            (MISSING, PRESENT, OnCreate, vec![create], None, Some(Standing::Active)),
+            (MISSING, LOCKED, OnCreate, vec![], missing_note(LOCKED), None),
+            (MISSING, DEACTIVATED, Always, vec![], missing_note(DEACTIVATED), None),
+            (MISSING, ERASED, OnCreate, vec![], missing_note(ERASED), None),
+            // From present.
+            (active, PRESENT, OnCreate, vec![], None, Some(Standing::Active)),
+            (active, PRESENT, Always, vec![], None, Some(Standing::Active)),
+            (active, LOCKED, OnCreate, vec![Action::Lock], None, Some(Standing::Locked)),
+            (active, DEACTIVATED, OnCreate, vec![deactivate], None, Some(Standing::Deactivated)),
+            (active, ERASED, Always, vec![erase], None, Some(Standing::Deactivated)),
+            // From locked: present unlocks (and with always sets the password it cannot check).
+            (locked, PRESENT, OnCreate, vec![Action::Unlock], None, Some(Standing::Active)),
+            (locked, PRESENT, Always, vec![Action::Unlock, Action::SetPassword], None, Some(Standing::Active)),
+            (locked, LOCKED, Always, vec![], None, Some(Standing::Locked)),
+            (locked, DEACTIVATED, OnCreate, vec![deactivate], None, Some(Standing::Deactivated)),
+            (locked, ERASED, OnCreate, vec![erase], None, Some(Standing::Deactivated)),
+            // From deactivated: present reactivates with the password; nothing else undoes it.
+            (deactivated, PRESENT, OnCreate, vec![Action::Reactivate], None, Some(Standing::Active)),
+            (deactivated, PRESENT, Always, vec![Action::Reactivate], None, Some(Standing::Active)),
+            (deactivated, LOCKED, OnCreate, vec![], Some(Note::DeactivatedNotLocked), Some(Standing::Deactivated)),
+            (deactivated, DEACTIVATED, OnCreate, vec![], None, Some(Standing::Deactivated)),
+            (deactivated, ERASED, OnCreate, vec![], None, Some(Standing::Deactivated)),
+        ];
+        let password = Secret::new("pw");
+        for (i, (observed, state, update, actions, note, standing)) in rows.into_iter().enumerate() {
+            for password in [Some(&password), None] {
+                let wanted = wanting(state, update, password);
+                let got = plan(&john(), &observed, &wanted, missing(Given::Both), false).unwrap();
+                assert_eq!(got.actions, actions, "row {i}");
+                assert_eq!(got.note, note, "row {i}");
+                assert_eq!(got.after.standing, standing, "row {i}");
+                assert_eq!(got.before.standing, observed.exists.and_then(|e| e.then(|| Standing::of(&observed))));
+                let password_set = actions.iter().any(|a| matches!(a, Action::Create { .. } | Action::Reactivate));
+                if password_set {
+                    assert_eq!(got.password_changes, Some(true), "row {i}");
+                }
+                // Check mode predicts exactly.
+                let checked = plan(&john(), &observed, &wanted, missing(Given::Both), true).unwrap();
+                assert_eq!(checked, got, "row {i}");
+            }
+        }
     }
 
     #[test]
-    fn locked_accounts_are_named_in_check_mode_too() {
-        let observed = Observed { locked: true, ..found(false, None) };
-        for check_mode in [false, true] {
-            for update in [OnCreate, Always] {
-                let err = run(observed, None, update, Given::Both, check_mode).unwrap_err();
-                assert!(matches!(err, PlanError::Locked { .. }), "{err}");
-                assert!(err.to_string().contains("unlock-user john"), "{err}");
+    fn disabling_needs_what_changes_the_state() {
+        let active = found(false, Some(true));
+        for state in [LOCKED, DEACTIVATED, ERASED] {
+            for check_mode in [false, true] {
+                // Without the admin token: neither the look-up nor the change.
+                let err =
+                    plan(&john(), &active, &wanting(state, OnCreate, None), missing(Given::SecretOnly), check_mode)
+                        .unwrap_err();
+                assert!(matches!(err, PlanError::Needs { setting: Setting::AdminAccessToken, .. }), "{state:?}: {err}");
+                let err =
+                    plan(&john(), &UNKNOWN, &wanting(state, OnCreate, None), missing(Given::SecretOnly), check_mode)
+                        .unwrap_err();
+                assert!(matches!(err, PlanError::Needs { what: "checking", .. }), "{state:?}: {err}");
             }
         }
+        // Erasing is its own operation: a backend may deactivate without erasing.
+        let no_erase = |op| (op == Operation::Erase).then_some(Setting::MasBackend);
+        let err = plan(&john(), &active, &wanting(ERASED, OnCreate, None), no_erase, false).unwrap_err();
+        assert!(matches!(err, PlanError::Needs { what: "erasing", .. }), "{err}");
+        let plan = plan(&john(), &active, &wanting(DEACTIVATED, OnCreate, None), no_erase, false).unwrap();
+        assert_eq!(plan.actions, vec![Action::Deactivate { erase: false }]);
+    }
+
+    #[test]
+    fn the_diff_shows_the_state_when_it_is_not_plain_present() {
+        let password = Secret::new("pw");
+        let active = found(true, Some(true));
+        let lock = plan(&john(), &active, &wanting(LOCKED, OnCreate, None), missing(Given::Both), false).unwrap();
+        assert_eq!(
+            lock.diff(),
+            (
+                json!({"exists": true, "admin": true, "state": "present"}),
+                json!({"exists": true, "admin": true, "state": "locked"})
+            )
+        );
+        let deactivated = Observed { deactivated: true, ..active };
+        let wanted = wanting(PRESENT, OnCreate, Some(&password));
+        let back = plan(&john(), &deactivated, &wanted, missing(Given::Both), false).unwrap();
+        assert_eq!(
+            back.diff(),
+            (
+                json!({"exists": true, "admin": true, "state": "deactivated"}),
+                json!({"exists": true, "admin": true, "state": "present", "password": "changed"})
+            )
+        );
+        let text = format!("{:?}", back.diff());
+        assert!(!text.contains("\"pw\""), "{text}");
     }
 
     #[test]
@@ -406,7 +624,7 @@ mod tests {
         for observed in [MISSING, found(false, Some(false)), found(true, Some(true))] {
             for admin in [Some(true), Some(false)] {
                 let plan = run(observed, Some(admin.unwrap()), Always, Given::Both, false).unwrap();
-                assert_eq!(plan.after, State { exists: Some(true), admin });
+                assert_eq!(plan.after, State { exists: Some(true), admin, standing: Some(Standing::Active) });
                 assert_eq!(plan.before.exists, observed.exists);
             }
         }

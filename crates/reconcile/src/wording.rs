@@ -3,7 +3,7 @@
 
 use homeserver::UserId;
 
-use crate::plan::Action;
+use crate::plan::{AccountState, Action, Note};
 
 /// The words of one kind of change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,33 @@ const ADD_EMAIL: Wording = Wording {
     total: ("email to add", "email added"),
 };
 
+const LOCK: Wording =
+    Wording { verb: ("lock", "locked"), object: "{user}", line: ("lock", "locked"), total: ("to lock", "locked") };
+const UNLOCK: Wording = Wording {
+    verb: ("unlock", "unlocked"),
+    object: "{user}",
+    line: ("unlock", "unlocked"),
+    total: ("to unlock", "unlocked"),
+};
+const DEACTIVATE: Wording = Wording {
+    verb: ("deactivate", "deactivated"),
+    object: "{user}",
+    line: ("deactivate", "deactivated"),
+    total: ("to deactivate", "deactivated"),
+};
+const DEACTIVATE_ERASE: Wording = Wording {
+    verb: ("deactivate and erase", "deactivated and erased"),
+    object: "{user}",
+    line: ("deactivate and erase", "deactivated and erased"),
+    total: ("to deactivate and erase", "deactivated and erased"),
+};
+const REACTIVATE: Wording = Wording {
+    verb: ("reactivate", "reactivated"),
+    object: "{user} with the password",
+    line: ("reactivate", "reactivated"),
+    total: ("to reactivate", "reactivated"),
+};
+
 /// Accounts left as they were, and accounts that failed: counted in the totals.
 pub const UNCHANGED: &str = "unchanged";
 pub const FAILED: &str = "failed";
@@ -70,6 +97,11 @@ impl Action {
             Action::SetAdmin(false) => DEMOTE,
             Action::SetPassword => SET_PASSWORD,
             Action::AddEmail => ADD_EMAIL,
+            Action::Lock => LOCK,
+            Action::Unlock => UNLOCK,
+            Action::Deactivate { erase: false } => DEACTIVATE,
+            Action::Deactivate { erase: true } => DEACTIVATE_ERASE,
+            Action::Reactivate => REACTIVATE,
         }
     }
 
@@ -96,5 +128,20 @@ pub fn total_word(wording: Wording, done: bool) -> &'static str {
     pick(wording.total, done)
 }
 
+impl Note {
+    /// "@john:example.com is missing: nothing to lock".
+    pub fn sentence(self, user: &UserId) -> String {
+        match self {
+            Note::Missing(AccountState::Locked) => format!("{user} is missing: nothing to lock"),
+            Note::Missing(_) => format!("{user} is missing: nothing to deactivate"),
+            Note::DeactivatedNotLocked => format!(
+                "{user} is deactivated, which keeps it from logging in as a lock would: left deactivated (locking \
+                 it would need it reactivated first)"
+            ),
+        }
+    }
+}
+
 /// The kinds of change in the order totals list them.
-pub(crate) const TOTALS_ORDER: [Wording; 5] = [CREATE, PROMOTE, DEMOTE, SET_PASSWORD, ADD_EMAIL];
+pub(crate) const TOTALS_ORDER: [Wording; 10] =
+    [CREATE, PROMOTE, DEMOTE, SET_PASSWORD, ADD_EMAIL, LOCK, UNLOCK, DEACTIVATE, DEACTIVATE_ERASE, REACTIVATE];

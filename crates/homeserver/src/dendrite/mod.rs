@@ -14,7 +14,7 @@ use serde_json::json;
 pub use database::AccountsDatabase;
 
 use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
-use crate::client::{self, escape, log_in_and_out, token_hint, user_path};
+use crate::client::{self, escape, log_in, log_in_and_out, log_out, token_hint, user_path};
 use crate::http::{Http, Request};
 use crate::{shared_secret, Error, Secret, Setting, UserId, UserIdRules};
 
@@ -88,8 +88,34 @@ impl Backend for Dendrite {
             Operation::SetAdmin if self.database.is_none() => Some(Setting::DendriteDatabase),
             Operation::SetPassword if self.admin_token.is_none() => Some(Setting::AdminAccessToken),
             Operation::AddEmail => Some(Setting::MasBackend),
+            // Without the database a deactivated account looks like any other (and its password
+            // no longer logs in), so whether it is deactivated cannot be seen.
+            Operation::Deactivate if self.database.is_none() => Some(Setting::DendriteDatabase),
             _ => None,
         }
+    }
+
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        match operation {
+            Operation::Lock | Operation::Unlock => {
+                Some("Dendrite has no account locking (neither its admin API nor its account database has a lock)")
+            }
+            Operation::Erase => {
+                Some("Dendrite cannot erase an account (it has no erasure; deactivate it without erase)")
+            }
+            Operation::Reactivate => Some(
+                "Dendrite has no way to reactivate an account (no admin API; its deactivation also left the rooms and \
+                 deleted the devices); register a new account instead",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Dendrite deactivates an account only on the user's own request, authenticated again with
+    /// its password (`POST /_matrix/client/v3/account/deactivate`); its admin API has no
+    /// deactivation.
+    fn needs_own_password(&self, operation: Operation) -> bool {
+        operation == Operation::Deactivate
     }
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error> {
@@ -150,6 +176,72 @@ impl Backend for Dendrite {
             Ok(())
         } else {
             Err(reply.refused(&action, token_hint(&reply)))
+        }
+    }
+
+    async fn set_locked(&self, user: &UserId, _locked: bool) -> Result<(), Error> {
+        Err(self.cannot(user, Operation::Lock))
+    }
+
+    /// Logs in as the user and asks for the deactivation with its password (user-interactive
+    /// authentication, one stage). Dendrite then makes the user leave its rooms, deletes its
+    /// devices (every session ends, this one too) and marks the account deactivated; its profile
+    /// and messages stay.
+    async fn deactivate(&self, user: &UserId, erase: bool, password: Option<&Secret>) -> Result<(), Error> {
+        let action = format!("deactivating {user}");
+        if erase {
+            return Err(self.cannot(user, Operation::Erase));
+        }
+        let Some(password) = password else {
+            let why = "Dendrite deactivates an account only with its own password, and none was given";
+            return Err(Error::Unsupported { action, why: why.into() });
+        };
+        let Some(session) =
+            log_in(&self.http, user, password, &format!("logging in as {user} to deactivate it")).await?
+        else {
+            return Err(Error::Refused {
+                action,
+                status: 403,
+                errcode: Some("M_FORBIDDEN".into()),
+                message: "the password does not log in, and Dendrite deactivates an account only with its own password"
+                    .into(),
+                hint: None,
+                about: &[],
+            });
+        };
+        let body = json!({"auth": {
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": user.to_string()},
+            "password": password.expose(),
+        }});
+        let reply = self
+            .http
+            .send(Request::post("/_matrix/client/v3/account/deactivate", &action).bearer(Some(&session)).json(body))
+            .await;
+        match reply {
+            Ok(reply) if reply.is_success() => Ok(()),
+            other => {
+                // Not deactivated: the session this run opened must not linger.
+                let _ = log_out(&self.http, &session, user).await;
+                match other {
+                    Ok(reply) => Err(reply.refused(&action, None)),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    async fn reactivate(&self, user: &UserId, _password: &Secret) -> Result<(), Error> {
+        Err(self.cannot(user, Operation::Reactivate))
+    }
+}
+
+impl Dendrite {
+    /// What Dendrite cannot do, as an error (the plan refuses it before; this is the backstop).
+    fn cannot(&self, user: &UserId, operation: Operation) -> Error {
+        Error::Unsupported {
+            action: format!("changing the state of {user}"),
+            why: self.unsupported(operation).unwrap_or("Dendrite cannot do this").to_string(),
         }
     }
 }
