@@ -20,10 +20,16 @@ USERS = 300
 ADMIN_EVERY = 25
 
 
+# The application service of this file's Synapse owns the users whose localparts start so.
+APPSERVICE = "bridge_"
+
+
 @pytest.fixture(scope="module")
 def server():
-    """This file's own Synapse, so that its accounts are the ones these tests made."""
-    with Synapse(Path(tempfile.mkdtemp(prefix="matrix-user-directory-")) / "synapse") as synapse:
+    """This file's own Synapse, so that its accounts are the ones these tests made; with an
+    application service registered, as a bridge is."""
+    directory = Path(tempfile.mkdtemp(prefix="matrix-user-directory-")) / "synapse"
+    with Synapse(directory, appservice=APPSERVICE) as synapse:
         yield synapse
 
 
@@ -148,3 +154,83 @@ def test_users_and_users_file_are_not_both_given(run, tmp_path, name):
     users_file = write_csv(tmp_path / "people.csv", [{"username": name, "password": "pw-" + name, "admin": False}])
     result = run.module(run.connection(users_file=str(users_file), users=[{"username": name, "password": "x" * 9}]))
     assert result["failed"] and "set either `users` or `users_file`, not both" in result["msg"], result["msg"]
+
+
+def test_exact_mode_prunes_only_the_unlisted(server, run, tmp_path):
+    """Exact mode on a server with accounts the directory does not name: plain ones (pruned),
+    an admin, an application service's user and kept ones (spared); the guard, check mode
+    against the real run, and a second run."""
+    people = directory(30)
+    tag = "x" + uuid.uuid4().hex[:8]
+    extras = [f"{tag}-extra-{i}" for i in range(5)]
+    spared = {"admin": f"{tag}-admin", "kept": f"svc-{tag}-backup", "bridge": f"{APPSERVICE}{tag}"}
+    for localpart in extras:
+        server.create(localpart, "pw-" + localpart, admin=False)
+    server.create(spared["admin"], "pw-" + spared["admin"], admin=True)
+    server.create(spared["kept"], "pw-" + spared["kept"], admin=False)
+    server.register_appservice_user(spared["bridge"])
+    users_file = write_csv(tmp_path / "staff.csv", people)
+    # The other tests' users (d...) are kept too: this server is shared within the file.
+    exact = {"exclusive": True, "keep": ["d*", f"svc-{tag}-*"]}
+    pruned_ids = sorted(server.user_id(localpart) for localpart in extras)
+
+    guarded = run.module(run.connection(users_file=str(users_file), max_changes="4", **exact), passwords(people))
+    assert guarded["failed"] and not guarded["changed"], guarded
+    assert "would prune 5 of the server's" in guarded["msg"] and "max_changes (4: 4)" in guarded["msg"], guarded["msg"]
+    assert server.user(people[0]["username"]) is None, "the guard let a listed user be created"
+    assert not any(server.user(localpart)["locked"] for localpart in extras)
+
+    params = run.connection(users_file=str(users_file), max_changes="5", **exact)
+    check = run.module(params, passwords(people), check_mode=True)
+    assert check["changed"] and not check.get("failed"), check["msg"]
+    assert sorted(entry["user_id"] for entry in check["pruned"]) == pruned_ids
+    assert check["totals"]["created"] == 30 and check["totals"]["locked"] == 5, check["totals"]
+    assert not any(server.user(localpart)["locked"] for localpart in extras), "check mode locked an account"
+
+    done = run.module(params, passwords(people))
+    assert done["changed"] and not done.get("failed"), done["msg"]
+    assert done["totals"] == check["totals"]
+    assert [(e["user_id"], e["changed"]) for e in done["pruned"]] == [(e["user_id"], e["changed"]) for e in check["pruned"]]
+    for localpart in extras:
+        assert server.user(localpart)["locked"], localpart
+        assert server.login(localpart, "pw-" + localpart)[1].get("errcode") == "M_USER_LOCKED", localpart
+    for localpart in spared.values():
+        account = server.user(localpart)
+        assert not account["locked"] and not account["deactivated"], localpart
+    assert server.user(spared["bridge"])["appservice_id"], "the bridge user is not an appservice's"
+    assert server.can_log_in(spared["kept"], "pw-" + spared["kept"])
+    assert_as_listed(server, people)
+
+    again = run.module(params, passwords(people))
+    assert not again["changed"] and again["pruned"] == [], again["msg"]
+    assert again["totals"]["unchanged"] == 30
+
+    # Listed again, a locked account is unlocked.
+    back = [*people, {"username": extras[0], "password": "pw-" + extras[0], "admin": False}]
+    write_csv(users_file, back)
+    returned = run.module(params, passwords(back))
+    assert returned["totals"]["unlocked"] == 1 and returned["pruned"] == [], returned["totals"]
+    assert server.can_log_in(extras[0], "pw-" + extras[0])
+
+
+def test_exact_mode_on_the_command_line(server, run, tmp_path):
+    people = directory(3)
+    tag = "x" + uuid.uuid4().hex[:8]
+    server.create(f"{tag}-gone", "pw-gone-" + tag, admin=False)
+    users_file = write_yaml(tmp_path / "staff.yaml", people)
+    # Everyone else on this shared server is kept but the one extra.
+    args = ["ensure", users_file, "--exact", "--keep", "d*", "--keep", "svc-*", "--keep", "x*-extra-*"]
+    args += ["--absent-state", "deactivated", "--max-changes", "1", *run.cli_connection()]
+
+    check = run.cli(*args, "--check", secrets=passwords(people))
+    assert check.returncode == 0, check.stderr
+    assert f"would deactivate {server.user_id(f'{tag}-gone')}" in check.stdout.splitlines()
+    assert server.user(f"{tag}-gone")["deactivated"] is False
+
+    done = run.cli(*args, secrets=passwords(people))
+    assert done.returncode == 0, done.stderr
+    assert f"deactivated {server.user_id(f'{tag}-gone')}" in done.stdout.splitlines()
+    assert server.user(f"{tag}-gone")["deactivated"] is True
+
+    refused = run.cli("ensure", users_file, "--max-changes", "1", *run.cli_connection(), secrets=passwords(people))
+    assert refused.returncode == 2 and "--max-changes: applies only with `exclusive: true`" in refused.stderr, refused.stderr

@@ -160,6 +160,33 @@ options:
         a value.
       - Mutually exclusive with I(users), I(username), I(password) and I(admin).
     type: path
+  exclusive:
+    description:
+      - Exact mode, with I(users) or I(users_file). The accounts on the server that the list does not name are brought to I(absent_state);
+        the result's C(pruned) lists them (in check mode, those that would be).
+      - Never touched unless listed - server admins, application service users (a bridge's), guests, and localparts matching I(keep).
+      - Before any change, the server's accounts are all listed (a listing that fails or ends early fails the task, nothing changed), and the
+        task fails when more would be pruned than I(max_changes) allows.
+      - Synapse only (with I(admin_access_token)); MAS and Dendrite refuse it, changing nothing.
+    type: bool
+    default: false
+  absent_state:
+    description:
+      - With I(exclusive), what becomes of an account the list does not name. C(locked) can be undone by listing the user again.
+    type: str
+    choices: [locked, deactivated]
+    default: locked
+  keep:
+    description:
+      - With I(exclusive), localparts never pruned, as globs (C(*) any run of characters, C(?) any one), such as C(svc-*).
+    type: list
+    elements: str
+  max_changes:
+    description:
+      - With I(exclusive), the most accounts one run may prune, a count (C(25)) or a percentage of the server's accounts (C(2%)). More fails the
+        task before any change.
+    type: str
+    default: 10%
   concurrency:
     description:
       - With I(users), how many users are worked on at once. Synapse registers fastest at 2 to 4. At most 64.

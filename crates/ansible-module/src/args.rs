@@ -173,6 +173,29 @@ impl Params {
         }
     }
 
+    /// A list of strings (numbers taken as their text).
+    pub fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
+        let Some(value) = self.take(name) else { return Ok(None) };
+        let Value::Array(items) = value else {
+            return Err(self.wrong_type(name, "a list of strings", type_name(&value).to_string()));
+        };
+        let list_name = self.full_name(name);
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(ParamError::WrongType {
+                    name: format!("{list_name}[{i}]"),
+                    expected: "a string",
+                    got: type_name(&other).to_string(),
+                }),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
     /// A list of objects, each returned as its own `Params`.
     pub fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
         let Some(value) = self.take(name) else { return Ok(None) };

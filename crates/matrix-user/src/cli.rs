@@ -308,6 +308,21 @@ struct EnsureArgs {
 
     #[arg(long = long("concurrency"), value_name = value_name("concurrency"), help = doc("concurrency"))]
     concurrency: Option<String>,
+
+    /// Exact mode: bring the accounts the file does not name to --absent-state (the module's
+    /// `exclusive`); never admins, appservice users, guests or --keep
+    #[arg(long)]
+    exact: bool,
+
+    #[arg(long = long("absent_state"), value_name = value_name("absent_state"), help = doc("absent_state"))]
+    absent_state: Option<String>,
+
+    /// With --exact, a localpart never pruned (a glob: * and ?); may be given again
+    #[arg(long = long("keep"), value_name = value_name("keep"))]
+    keep: Vec<String>,
+
+    #[arg(long = long("max_changes"), value_name = value_name("max_changes"), help = doc("max_changes"))]
+    max_changes: Option<String>,
 }
 
 const PASSWORD_WARNING: &str = "--insecure-password puts the password on the command line, where other local \
@@ -558,7 +573,18 @@ fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut R
         let name = args.file.display().to_string();
         layers.set("users_file", name.clone(), Source::UsersFile(name));
     }
-    for (param, value) in [("update_password", &args.update_password), ("concurrency", &args.concurrency)] {
+    if args.exact {
+        layers.set("exclusive", true, Source::Flag("--exact".into()));
+    }
+    if !args.keep.is_empty() {
+        layers.set("keep", args.keep.clone(), Source::flag_of("keep"));
+    }
+    for (param, value) in [
+        ("update_password", &args.update_password),
+        ("concurrency", &args.concurrency),
+        ("absent_state", &args.absent_state),
+        ("max_changes", &args.max_changes),
+    ] {
         if let Some(value) = value {
             layers.set(param, value.clone(), Source::flag_of(param));
         }
@@ -665,6 +691,7 @@ impl Output {
             }
             // Settings named by the flags that give them (`--homeserver-url`).
             Some(Failure::Run(e)) => (1, Some(e.render(params::flag_of_setting))),
+            Some(Failure::Exact(e)) => (1, Some(e.message("--max-changes"))),
             Some(failure @ Failure::Start(_)) => (1, Some(failure.to_string())),
             None if execution.result.is_failed() => (1, None),
             None => (0, None),
@@ -701,7 +728,9 @@ impl Output {
         }
         // Check mode as the outcomes say it (a run whose every user failed reports no plan).
         let mut check_mode = false;
-        for (index, user) in execution.users.iter().enumerate() {
+        // Exact mode's pruned accounts come after the listed ones, said alike.
+        let pruned = execution.pruned.iter().flatten();
+        for (index, user) in execution.users.iter().chain(pruned).enumerate() {
             match &user.outcome {
                 Ok(outcome) => {
                     check_mode = outcome.check_mode;

@@ -93,6 +93,9 @@ impl ParamReader for Layers {
     fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
         self.one(name).take_object_list(name)
     }
+    fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
+        self.one(name).take_str_list(name)
+    }
     fn has(&self, name: &str) -> bool {
         self.params.contains_key(name)
     }

@@ -5,12 +5,13 @@
 //! and files. [`execute_request`] runs it and gives the typed [`Execution`], from which the
 //! module's result object is built.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
 use homeserver::{Backend, Secret, Server, UserId, UserIdError};
+use reconcile::exact::{AbsentState, Exact, ExactError, Keep, MaxChanges};
 use reconcile::{AccountState, Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
@@ -130,6 +131,8 @@ pub enum Failure {
     Start(String),
     /// Reaching the homeserver, looking the user up or changing it failed.
     Run(reconcile::Error),
+    /// Exact mode could not run (no full listing, too many to prune): nothing was changed.
+    Exact(ExactError),
 }
 
 impl Failure {
@@ -145,6 +148,7 @@ impl std::fmt::Display for Failure {
             Failure::Username(e) => e.fmt(f),
             Failure::Start(msg) => f.write_str(msg),
             Failure::Run(e) => e.fmt(f),
+            Failure::Exact(e) => e.fmt(f),
         }
     }
 }
@@ -207,6 +211,8 @@ pub struct Execution {
     pub result: ModuleResult,
     /// In the order given; empty when the run failed as a whole.
     pub users: Vec<UserRun>,
+    /// Exact mode: the accounts the list does not name, brought to `absent_state`.
+    pub pruned: Option<Vec<UserRun>>,
     /// How many users ended each way.
     pub totals: Totals,
     /// The run's warnings (also in `result`).
@@ -241,6 +247,8 @@ pub enum Users {
     Many {
         users: Vec<ListedUser>,
         concurrency: usize,
+        /// Exact mode (`exclusive`): what becomes of the accounts the list does not name.
+        exact: Option<Exact>,
     },
 }
 
@@ -276,9 +284,13 @@ impl Users {
         let concurrency = params.take_count("concurrency")?;
         // Given beside a list, it is the default of every item.
         let default_update = take_update_password(params)?.unwrap_or(UpdatePassword::OnCreate);
+        let exact = take_exact(params)?;
         let Some(users) = take_users(params, redactor, default_update)? else {
             if concurrency.is_some() {
                 return Err(params.invalid("concurrency", "applies only with `users` or `users_file`"));
+            }
+            if exact.is_some() {
+                return Err(params.invalid("exclusive", "applies only with `users` or `users_file`"));
             }
             return UserParams::take(params, redactor, default_update).map(Users::One);
         };
@@ -288,8 +300,31 @@ impl Users {
         // Unset: the table's default (Synapse registers fastest at 2-4 concurrent requests).
         let concurrency = concurrency.unwrap_or(params::get("concurrency").default_number() as u64);
         let concurrency = check_concurrency(concurrency).map_err(|problem| params.invalid("concurrency", problem))?;
-        Ok(Users::Many { users, concurrency })
+        Ok(Users::Many { users, concurrency, exact })
     }
+}
+
+/// Exact mode's parameters: `exclusive`, and with it `absent_state`, `keep` and `max_changes`.
+fn take_exact(params: &mut impl ParamReader) -> Result<Option<Exact>, ParamError> {
+    let exclusive = params.take_bool("exclusive")?.unwrap_or(params::get("exclusive").default_bool());
+    let absent = params.take_choice("absent_state", params::get("absent_state").choices())?;
+    let keep = params.take_str_list("keep")?;
+    let max_changes = params.take_str("max_changes")?;
+    if !exclusive {
+        let given =
+            [("absent_state", absent.is_some()), ("keep", keep.is_some()), ("max_changes", max_changes.is_some())];
+        if let Some((name, _)) = given.into_iter().find(|(_, given)| *given) {
+            return Err(params.invalid(name, "applies only with `exclusive: true` (exact mode)"));
+        }
+        return Ok(None);
+    }
+    let absent = match absent.unwrap_or(params::get("absent_state").default_str()) {
+        "deactivated" => AbsentState::Deactivated,
+        _ => AbsentState::Locked,
+    };
+    let max_changes = max_changes.as_deref().unwrap_or(params::get("max_changes").default_str());
+    let max_changes = MaxChanges::parse(max_changes).map_err(|problem| params.invalid("max_changes", problem))?;
+    Ok(Some(Exact { absent, keep: Keep::new(keep.unwrap_or_default()), max_changes }))
 }
 
 /// One item of a list, as given and as taken.
@@ -376,15 +411,15 @@ pub fn execute_request(
     let mut warnings = Vec::new();
     let outcome =
         request.and_then(|request| reconcile_request(request, &mut warnings, run.check_mode, run.progress, run.count));
-    let (shape, users, failure) = match outcome {
-        Ok((shape, users)) => (Some(shape), users, None),
-        Err(failure) => (None, Vec::new(), Some(failure)),
+    let (shape, users, pruned, failure) = match outcome {
+        Ok((shape, users, pruned)) => (Some(shape), users, pruned, None),
+        Err(failure) => (None, Vec::new(), None, Some(failure)),
     };
-    let totals = totals_of(&users);
+    let totals = totals_of(users.iter().chain(pruned.iter().flatten()));
     // The Ansible result, from the typed outcome alone.
     let mut result = match (&failure, shape, users.first()) {
         (None, Some(Shape::One), Some(user)) => one_result(user, run.diff),
-        (None, Some(Shape::Many), _) => list_result(&users, &totals, run.diff),
+        (None, Some(Shape::Many), _) => list_result(&users, pruned.as_deref(), &totals, run.diff),
         _ => ModuleResult::failed(failure.as_ref().map(ToString::to_string).unwrap_or_default()),
     };
     for warning in &warnings {
@@ -395,7 +430,7 @@ pub fn execute_request(
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, totals, warnings, failure }
+    Execution { result, users, pruned, totals, warnings, failure }
 }
 
 /// Whether the task asked for one user or a list: the result's shape.
@@ -411,7 +446,7 @@ fn reconcile_request(
     check_mode: bool,
     progress: Option<ProgressSink>,
     count: Option<CountSink>,
-) -> Result<(Shape, Vec<UserRun>), Failure> {
+) -> Result<(Shape, Vec<UserRun>, Option<Vec<UserRun>>), Failure> {
     let Request { settings, users } = request;
     warnings.extend(settings.warnings());
     crate::block_on(async {
@@ -420,9 +455,11 @@ fn reconcile_request(
             mas.on_progress(progress);
         }
         let result = match users {
-            Users::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs)),
-            Users::Many { users, concurrency } => {
-                Ok((Shape::Many, ensure_list(&backend, users, concurrency, check_mode, count).await))
+            Users::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs, None)),
+            Users::Many { users, concurrency, exact } => {
+                ensure_list(&backend, users, concurrency, exact.as_ref(), check_mode, count)
+                    .await
+                    .map(|(runs, pruned)| (Shape::Many, runs, pruned))
             }
         };
         // Whatever happened: what the run opened on the server (MAS's admin session) is ended.
@@ -452,9 +489,10 @@ async fn ensure_list<B: Backend>(
     backend: &B,
     users: Vec<ListedUser>,
     concurrency: usize,
+    exact: Option<&Exact>,
     check_mode: bool,
     mut count: Option<CountSink>,
-) -> Vec<UserRun> {
+) -> Result<(Vec<UserRun>, Option<Vec<UserRun>>), Failure> {
     // A directory-sized list is held several times over (as given, as items, as outcomes): each
     // copy is kept small. A user ID, or why the user fails alone (boxed: rare, and large).
     let mut ids: Vec<Result<UserId, Box<UserFailure>>> = users
@@ -495,20 +533,67 @@ async fn ensure_list<B: Backend>(
             (Ok(_), Err(e)) => Some(Box::new(UserFailure::Param(e.clone()))),
         })
         .collect();
+    let listed = items.len();
+    // Exact mode: before any change, the whole server is listed and the accounts to prune are
+    // picked and counted against max_changes; they are then items like the listed ones.
+    let pruning = match exact {
+        Some(exact) => {
+            // A user of the list that failed on its own is still listed: never pruned.
+            let failed: Vec<UserId> = entries
+                .iter()
+                .zip(&users)
+                .filter(|(entry, _)| entry.is_some())
+                .filter_map(|(_, (username, _))| username.as_deref())
+                .filter_map(|username| UserId::parse(username, backend.server_name(), &backend.rules()).ok())
+                .collect();
+            let named: HashSet<&str> =
+                items.iter().map(|item| &item.user).chain(&failed).map(UserId::localpart).collect();
+            Some(reconcile::exact::select(backend, &named, exact).await.map_err(Failure::Exact)?)
+        }
+        None => None,
+    };
+    let absent = exact.map(|exact| Wanted {
+        password: None,
+        state: exact.absent.state(),
+        admin: None,
+        update_password: UpdatePassword::OnCreate,
+        displayname: None,
+        email: None,
+    });
+    if let (Some(pruning), Some(absent)) = (&pruning, &absent) {
+        items.extend(pruning.pruned.iter().map(|user| Item { user: user.clone(), wanted: absent.clone() }));
+    }
     let total = items.len();
     let mut done_count = 0;
-    let outcomes = reconcile::ensure_many(backend, &items, concurrency, check_mode, |_| {
+    let on_done = |_: &Result<Outcome, reconcile::Error>| {
         done_count += 1;
         if let Some(count) = count.as_mut() {
             count(done_count, total);
         }
-    })
-    .await;
+    };
+    let mut outcomes = match &pruning {
+        Some(pruning) => {
+            reconcile::ensure_listed(backend, &items, Some(&pruning.accounts), concurrency, check_mode, on_done).await
+        }
+        None => reconcile::ensure_many(backend, &items, concurrency, check_mode, on_done).await,
+    };
+    let pruned: Vec<UserRun> = items
+        .drain(listed.min(items.len())..)
+        .zip(outcomes.drain(listed..))
+        .map(|(item, outcome)| {
+            let done = outcome.as_ref().err().and_then(reconcile::Error::done).cloned().map(Box::new);
+            UserRun {
+                username: Some(item.user.localpart().to_string()),
+                outcome: outcome.map_err(UserFailure::Run),
+                done,
+            }
+        })
+        .collect();
     drop(items);
     // The items' outcomes come in the order of the entries without a failure: each moved, not
     // copied, as the users are, which are let go one by one.
     let mut outcomes = outcomes.into_iter();
-    entries
+    let runs = entries
         .into_iter()
         .zip(users)
         .map(|(entry, (username, _))| {
@@ -524,7 +609,8 @@ async fn ensure_list<B: Backend>(
             };
             UserRun { username, outcome, done }
         })
-        .collect()
+        .collect();
+    Ok((runs, pruning.map(|_| pruned)))
 }
 
 /// The module's result for one user.
@@ -551,13 +637,16 @@ fn one_result(run: &UserRun, diff: bool) -> ModuleResult {
 
 /// The module's result for a list: one entry per user, the totals, and a message naming the
 /// first failures.
-fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
+fn list_result(runs: &[UserRun], pruned: Option<&[UserRun]>, totals: &Totals, diff: bool) -> ModuleResult {
     // The first failures, for `msg`, and how many there are.
     let mut failures = Vec::new();
     let mut failed = 0;
     let mut diffs = Vec::new();
     let mut changed = false;
-    for (index, run) in runs.iter().enumerate() {
+    // The pruned accounts after the listed ones, named `pruned[N]`.
+    let named = runs.iter().enumerate().map(|(index, run)| (format!("users[{index}]"), run));
+    let pruned_named = pruned.into_iter().flatten().enumerate().map(|(index, run)| (format!("pruned[{index}]"), run));
+    for (label, run) in named.chain(pruned_named) {
         match &run.outcome {
             Ok(outcome) => {
                 changed |= outcome.changed();
@@ -573,7 +662,7 @@ fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
                 changed |= run.done.is_some();
                 failed += 1;
                 if failures.len() < FAILURES_IN_MSG {
-                    failures.push(format!("users[{index}]: {msg}"));
+                    failures.push(format!("{label}: {msg}"));
                 }
             }
         }
@@ -607,6 +696,9 @@ fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
             "failed": totals.failed,
         }),
     );
+    if let Some(pruned) = pruned {
+        result.set_list("pruned", pruned.iter().map(user_entry));
+    }
     if diff {
         result.set_list("diff", diffs);
     }
@@ -637,7 +729,7 @@ fn user_entry(run: &UserRun) -> Value {
 
 /// How many users ended each way: the one count the module's `totals` and `msg` and the
 /// command-line tool's summary all show.
-fn totals_of(users: &[UserRun]) -> Totals {
+fn totals_of<'a>(users: impl Iterator<Item = &'a UserRun>) -> Totals {
     let mut totals = Totals::default();
     for user in users {
         match &user.outcome {

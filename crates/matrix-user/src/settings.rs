@@ -28,6 +28,7 @@ pub trait ParamReader {
     fn take_seconds(&mut self, name: &str) -> Result<Option<f64>, ParamError>;
     fn take_count(&mut self, name: &str) -> Result<Option<u64>, ParamError>;
     fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError>;
+    fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError>;
     /// Whether `name` was given (taken or not).
     fn has(&self, name: &str) -> bool;
     fn invalid(&self, name: &str, problem: impl Into<String>) -> ParamError;
@@ -54,6 +55,9 @@ impl ParamReader for Params {
     }
     fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
         Params::take_object_list(self, name)
+    }
+    fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
+        Params::take_str_list(self, name)
     }
     fn has(&self, name: &str) -> bool {
         self.as_map().contains_key(name)

@@ -2,7 +2,9 @@
 //! result per account.
 
 use futures_util::stream::{self, StreamExt};
-use homeserver::{Backend, Lookup, UserId};
+use std::collections::HashMap;
+
+use homeserver::{Account, Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
 use crate::plan::{AccountState, Action, UpdatePassword, Wanted};
@@ -23,19 +25,31 @@ pub async fn ensure_many<B: Backend>(
     items: &[Item<'_>],
     concurrency: usize,
     check_mode: bool,
+    on_done: impl FnMut(&Result<Outcome, Error>),
+) -> Vec<Result<Outcome, Error>> {
+    match backend.list_accounts(items.len()).await {
+        Ok(listed) => ensure_listed(backend, items, listed.as_ref(), concurrency, check_mode, on_done).await,
+        Err(e) => items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
+    }
+}
+
+/// [`ensure_many`] on a listing of the server's accounts already made (exact mode's), or none:
+/// each item is then looked up.
+pub async fn ensure_listed<B: Backend>(
+    backend: &B,
+    items: &[Item<'_>],
+    listed: Option<&HashMap<String, Account>>,
+    concurrency: usize,
+    check_mode: bool,
     mut on_done: impl FnMut(&Result<Outcome, Error>),
 ) -> Vec<Result<Outcome, Error>> {
     // Only a user to be present has its password checked.
     let checks =
         |wanted: &Wanted<'_>| wanted.update_password == UpdatePassword::Always && wanted.state == AccountState::Present;
     backend.expect_logins(items.iter().filter(|item| checks(&item.wanted)).count());
-    let listed = match backend.list_accounts(items.len()).await {
-        Ok(listed) => listed,
-        Err(e) => return items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
-    };
     stream::iter(items)
         .map(|item| {
-            let seen = listed.as_ref().map(|accounts| {
+            let seen = listed.map(|accounts| {
                 accounts.get(item.user.localpart()).map_or(Lookup::Missing, |account| Lookup::Found(*account))
             });
             ensure_seen(backend, &item.user, &item.wanted, seen, check_mode)
