@@ -440,13 +440,16 @@ enum Shape {
     Many,
 }
 
+/// What a run gives: its shape, each listed user's run and, in exact mode, the pruned ones'.
+type Ran = (Shape, Vec<UserRun>, Option<Vec<UserRun>>);
+
 fn reconcile_request(
     request: Request,
     warnings: &mut Vec<String>,
     check_mode: bool,
     progress: Option<ProgressSink>,
     count: Option<CountSink>,
-) -> Result<(Shape, Vec<UserRun>, Option<Vec<UserRun>>), Failure> {
+) -> Result<Ran, Failure> {
     let Request { settings, users } = request;
     warnings.extend(settings.warnings());
     crate::block_on(async {
