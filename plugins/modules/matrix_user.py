@@ -167,7 +167,7 @@ options:
       - Never touched unless listed - server admins, application service users (a bridge's), guests, and localparts matching I(keep).
       - Before any change, the server's accounts are all listed (a listing that fails or ends early fails the task, nothing changed), and the
         task fails when more would be pruned than I(max_changes) allows.
-      - Synapse only (with I(admin_access_token)); MAS and Dendrite refuse it, changing nothing.
+      - Synapse (with I(admin_access_token)) and MAS; Dendrite refuses it, changing nothing.
     type: bool
     default: false
   absent_state:
