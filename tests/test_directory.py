@@ -6,14 +6,18 @@ nothing."""
 import csv
 import io
 import json
+import os
+import pty
+import re
 import secrets
+import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Synapse, make_runner
+from conftest import BINARY, Synapse, assert_no_secret, make_runner
 
 USERS = 300
 # Every 25th user is an admin; some passwords hold what CSV must quote.
@@ -234,3 +238,71 @@ def test_exact_mode_on_the_command_line(server, run, tmp_path):
 
     refused = run.cli("ensure", users_file, "--max-changes", "1", *run.cli_connection(), secrets=passwords(people))
     assert refused.returncode == 2 and "--max-changes: applies only with `exclusive: true`" in refused.stderr, refused.stderr
+
+
+def test_the_role_reads_a_users_file_in_exact_mode(server, run, tmp_path):
+    """`just ensure-users` with `matrix_user_users_file` and exact mode: the list is the file, an
+    unlisted account is locked, and the task reports what changed."""
+    people = directory(12)
+    tag = "x" + uuid.uuid4().hex[:8]
+    server.create(f"{tag}-left", "pw-left-" + tag, admin=False)
+    users_file = write_csv(tmp_path / "staff.csv", people)
+    role_vars = {
+        "matrix_user_users_file": str(users_file),
+        "matrix_user_exclusive": True,
+        # Everyone else on this shared server is kept.
+        "matrix_user_keep": ["d*", "svc-*", "x*-extra-*", "x*-gone", "x*-admin"],
+        "matrix_user_max_changes": "1",
+    }
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(role_vars))
+
+    r = run.just("ensure-users", "--extra-vars", f"@{vars_file}", secrets=passwords(people))
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 1
+    assert "12 created, 1 locked" in r.stdout, r.stdout
+    assert f"] locked {server.user_id(f'{tag}-left')}" in r.stdout, r.stdout
+    assert server.user(f"{tag}-left")["locked"]
+    assert_as_listed(server, people)
+
+    r = run.just("ensure-users", "--extra-vars", f"@{vars_file}", secrets=passwords(people))
+    assert r.returncode == 0, r.output
+    assert r.recap()["changed"] == 0
+
+
+def test_a_status_line_on_a_terminal_only(server, run, tmp_path):
+    """On a terminal, standard error carries a status line (counts and rate), wiped at the end;
+    standard output is the same as without one."""
+    people = directory(5)
+    users_file = write_yaml(tmp_path / "people.yaml", people)
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [BINARY, "ensure", users_file, *run.cli_connection()],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            timeout=120,
+            env={k: v for k, v in os.environ.items() if not k.startswith("MATRIX_USER_")},
+        )
+        os.close(follower)
+        follower = None
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other end is closed: all is read
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        if follower is not None:
+            os.close(follower)
+        os.close(leader)
+    text = terminal.decode()
+    assert_no_secret(text + proc.stdout, passwords(people))
+    assert proc.returncode == 0, text
+    assert re.search(r"matrix-user: \d of 5 users done, [\d,]+/s", text), repr(text)
+    assert text.endswith("\r\x1b[K"), repr(text)
+    assert proc.stdout.count("created ") == 5 and "\x1b" not in proc.stdout

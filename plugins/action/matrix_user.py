@@ -174,6 +174,9 @@ class ActionModule(ActionBase):
                 for item in users
                 if isinstance(item, dict) and not (quiet and not item.get("changed") and not item.get("failed"))
             ]
+        # Exact mode's pruned accounts: each a change (or a failure).
+        if isinstance(result.get("pruned"), list):
+            lines += [str(item.get("msg") or "") for item in result["pruned"] if isinstance(item, dict)]
         if self._task.diff and result.get("diff"):
             lines.append("diff: " + json.dumps(result["diff"], sort_keys=True))
         for line in filter(None, lines):

@@ -288,7 +288,7 @@ options:
     description:
       - Handled by the action plugin. Print one line per user (and the diff in diff mode) under the task, even with C(no_log), which hides the
         result itself. The lines hold no secret. With more than 100 users, only those changed or failed get a line; the others are counted
-        in the first.
+        in the first. Accounts pruned in exact mode get a line each.
     type: bool
     default: false
 attributes:
@@ -368,6 +368,13 @@ users:
     - With I(users), one result per item, in order. Each has C(username), C(changed), C(msg), and either C(user_id), C(created), C(admin) and
       C(password_changed), or C(failed).
   returned: when I(users) is given
+  type: list
+  elements: dict
+pruned:
+  description:
+    - With I(exclusive), one result per account the list does not name that was brought to I(absent_state) (in check mode, would be), in
+      the server's order, shaped as the items of C(users). Empty when there was nothing to prune.
+  returned: when I(exclusive) is true
   type: list
   elements: dict
 totals:
