@@ -306,3 +306,24 @@ def test_a_status_line_on_a_terminal_only(server, run, tmp_path):
     assert re.search(r"matrix-user: \d of 5 users done, [\d,]+/s", text), repr(text)
     assert text.endswith("\r\x1b[K"), repr(text)
     assert proc.stdout.count("created ") == 5 and "\x1b" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "extra, field, problem",
+    [
+        ({"exclusive": True, "username": "{name}", "password": "pw-{name}"}, "exclusive", "applies only with `users`"),
+        ({"keep": ["svc-*"]}, "keep", "applies only with `exclusive: true`"),
+        ({"exclusive": True, "max_changes": "lots"}, "max_changes", "must be a count (such as 25)"),
+        ({"exclusive": True, "max_changes": "150%"}, "max_changes", "must be a count (such as 25)"),
+        ({"exclusive": True, "absent_state": "erased"}, "absent_state", "expected one of locked, deactivated"),
+    ],
+)
+def test_exact_mode_settings_are_checked_before_any_request(server, run, tmp_path, name, extra, field, problem):
+    users_file = write_csv(tmp_path / "people.csv", [{"username": name, "password": "pw-" + name, "admin": False}])
+    params = run.connection(users_file=str(users_file))
+    params.update({key: value.format(name=name) if isinstance(value, str) else value for key, value in extra.items()})
+    if "username" in extra:
+        del params["users_file"]
+    result = run.module(params)
+    assert result["failed"] and f"`{field}`" in result["msg"] and problem in result["msg"], result["msg"]
+    assert server.user(name) is None
