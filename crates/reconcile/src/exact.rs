@@ -68,14 +68,14 @@ pub async fn select<B: Backend>(backend: &B, named: &HashSet<&str>, exact: &Exac
     let mut everyone = backend.list_everyone().await.map_err(ExactError::Homeserver)?.ok_or(ExactError::CannotList)?;
     let mut pruned = Vec::new();
     for account in &mut everyone {
-        let unknown = account.appservice.is_none();
-        let candidate = Listed { appservice: Some(false), ..account.clone() };
-        if spared(&candidate, named, &exact.keep, exact.absent).is_some() {
+        let why = spared(account, named, &exact.keep, exact.absent);
+        let ask = why == Some(Spared::Appservice) && account.appservice.is_none();
+        if why.is_some() && !ask {
             continue;
         }
         // A name the server holds but this tool would not register cannot be acted on.
         let Ok(user) = UserId::parse(&account.localpart, backend.server_name(), &backend.rules()) else { continue };
-        if unknown {
+        if ask {
             account.appservice = backend.appservice(&user).await.map_err(ExactError::Homeserver)?;
         }
         if spared(account, named, &exact.keep, exact.absent).is_none() {
@@ -178,14 +178,15 @@ pub fn spared(account: &Listed, named: &HashSet<&str>, keep: &Keep, absent: Abse
     } else if account.account.admin != Some(false) {
         // An admin, or an account whose flag is unknown: never pruned.
         Some(Spared::Admin)
-    } else if account.appservice != Some(false) {
-        Some(Spared::Appservice)
     } else if account.guest {
         Some(Spared::Guest)
     } else if keep.matches(localpart) {
         Some(Spared::Kept)
     } else if absent.holds(account) {
         Some(Spared::AlreadyAbsent)
+    } else if account.appservice != Some(false) {
+        // Last: where the listing does not say, only the accounts otherwise pruned are asked about.
+        Some(Spared::Appservice)
     } else {
         None
     }
@@ -241,6 +242,9 @@ mod tests {
     use homeserver::Account;
 
     use super::*;
+    use crate::fake::{Call, Fake, Stored};
+    use crate::many::{ensure_listed, Item};
+    use crate::plan::{Action, UpdatePassword, Wanted};
 
     fn account(localpart: &str, admin: Option<bool>, appservice: Option<bool>, guest: bool) -> Listed {
         Listed {
@@ -284,6 +288,92 @@ mod tests {
         ] {
             assert_eq!(spared(&account, &named, &keep, absent), expected, "{} {absent:?}", account.localpart);
         }
+    }
+
+    fn exact(max_changes: u64) -> Exact {
+        Exact {
+            absent: AbsentState::Locked,
+            keep: Keep::new(vec!["svc-*".into()]),
+            max_changes: MaxChanges::Count(max_changes),
+        }
+    }
+
+    /// alice is listed; bob and erin are plain, unlisted; the others are spared each for a reason.
+    fn server() -> Fake {
+        Fake::new()
+            .listing()
+            .with("alice", Stored::new("pw", false))
+            .with("bob", Stored::new("pw", false))
+            .with("erin", Stored::new("pw", false))
+            .with("carol", Stored::new("pw", true))
+            .with("bridge", Stored::new("pw", false))
+            .with("dave", Stored { locked: true, ..Stored::new("pw", false) })
+            .with("svc-backup", Stored::new("pw", false))
+            .appservice("bridge")
+    }
+
+    #[tokio::test]
+    async fn select_lists_once_asks_only_about_candidates_and_writes_nothing() {
+        let fake = server();
+        let pruning = select(&fake, &HashSet::from(["alice"]), &exact(2)).await.unwrap();
+        let pruned: Vec<&str> = pruning.pruned.iter().map(UserId::localpart).collect();
+        assert_eq!(pruned, ["bob", "erin"]);
+        assert_eq!(pruning.accounts.len(), 7);
+        // One listing; the appservice question only for the three otherwise pruned.
+        let calls: Vec<(Call, String)> = fake.calls();
+        assert_eq!(calls.iter().filter(|(call, _)| *call == Call::List).count(), 1);
+        let asked: Vec<&str> =
+            calls.iter().filter(|(call, _)| *call == Call::LookUp).map(|(_, name)| name.as_str()).collect();
+        assert_eq!(asked, ["bob", "bridge", "erin"]);
+        assert_eq!(fake.writes(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn the_guard_and_a_backend_that_cannot_list_refuse_before_any_change() {
+        let fake = server();
+        let refused = select(&fake, &HashSet::from(["alice"]), &exact(1)).await.unwrap_err();
+        assert_eq!(refused, ExactError::TooMany { count: 2, limit: 1, max_changes: MaxChanges::Count(1), accounts: 7 });
+        assert!(refused.message("--max-changes").contains("more than --max-changes (1: 1) allows"), "{refused}");
+        assert_eq!(fake.writes(), vec![]);
+        let unlisting = Fake::new().with("bob", Stored::new("pw", false));
+        assert_eq!(select(&unlisting, &HashSet::new(), &exact(5)).await.unwrap_err(), ExactError::CannotList);
+        let failing = server().failing(Call::List, None, refused_error());
+        assert!(matches!(select(&failing, &HashSet::new(), &exact(5)).await, Err(ExactError::Homeserver(_))));
+    }
+
+    fn refused_error() -> homeserver::Error {
+        crate::fake::refused("listing the server's users")
+    }
+
+    #[tokio::test]
+    async fn check_mode_prunes_exactly_what_the_real_run_does() {
+        let run = |check_mode: bool| async move {
+            let fake = server();
+            let pruning = select(&fake, &HashSet::from(["alice"]), &exact(2)).await.unwrap();
+            let wanted = Wanted {
+                password: None,
+                state: AbsentState::Locked.state(),
+                admin: None,
+                update_password: UpdatePassword::OnCreate,
+                displayname: None,
+                email: None,
+            };
+            let items: Vec<Item> =
+                pruning.pruned.iter().map(|user| Item { user: user.clone(), wanted: wanted.clone() }).collect();
+            let outcomes = ensure_listed(&fake, &items, Some(&pruning.accounts), 2, check_mode, |_| ()).await;
+            let plans: Vec<_> = outcomes.into_iter().map(|outcome| outcome.unwrap().plan).collect();
+            (plans, fake)
+        };
+        let (check, checked) = run(true).await;
+        let (real, done) = run(false).await;
+        assert_eq!(check, real);
+        assert!(check.iter().all(|plan| plan.actions == vec![Action::Lock]));
+        assert_eq!(checked.writes(), vec![]);
+        assert!(done.account("bob").unwrap().locked && done.account("erin").unwrap().locked);
+        assert!(!done.account("alice").unwrap().locked && !done.account("bridge").unwrap().locked);
+        // Run again: nothing left to prune.
+        let again = select(&done, &HashSet::from(["alice"]), &exact(0)).await.unwrap();
+        assert!(again.pruned.is_empty());
     }
 
     #[test]
