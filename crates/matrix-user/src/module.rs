@@ -581,7 +581,7 @@ async fn ensure_list<B: Backend>(
         None => reconcile::ensure_many(backend, &items, concurrency, check_mode, on_done).await,
     };
     let pruned: Vec<UserRun> = items
-        .drain(listed.min(items.len())..)
+        .drain(listed..)
         .zip(outcomes.drain(listed..))
         .map(|(item, outcome)| {
             let done = outcome.as_ref().err().and_then(reconcile::Error::done).cloned().map(Box::new);
