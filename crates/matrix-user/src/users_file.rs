@@ -3,6 +3,7 @@
 //! people is never templated by Ansible. YAML, JSON, or CSV with a header row; every format
 //! gives the same list of items, which the module then reads as it reads `users`.
 
+use std::io::Read;
 use std::path::Path;
 
 use ansible_module::Redactor;
@@ -10,6 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::config::parse_yaml;
 use crate::params::{self, Scope, PARAMS};
+
+/// The largest users file read: a million users in CSV are about 50 MiB. A device or a file
+/// without end (`/dev/zero`) is refused rather than read until the memory runs out.
+const USERS_FILE_MAX: u64 = 256 * 1024 * 1024;
 
 /// How a users file is written, told by its extension (`.csv`, `.json`; anything else YAML,
 /// which also reads JSON).
@@ -40,11 +45,12 @@ pub fn for_each(
     mut each: impl FnMut(Map<String, Value>, &mut Redactor),
 ) -> Result<(), String> {
     let format = Format::of(path);
+    let mut file = open(path)?;
     if format == Format::Csv {
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
         return csv_each(file, redactor, each);
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
         format!("line {line}: is not UTF-8 text")
@@ -56,6 +62,19 @@ pub fn for_each(
         }
     }
     Ok(())
+}
+
+/// The file, if it is a regular one of at most [`USERS_FILE_MAX`] bytes, read at most that far.
+fn open(path: &Path) -> Result<std::io::Take<std::fs::File>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let metadata = file.metadata().map_err(|e| format!("cannot be read: {e}"))?;
+    if !metadata.is_file() {
+        return Err("is not a regular file".to_string());
+    }
+    if metadata.len() > USERS_FILE_MAX {
+        return Err(format!("is larger than {} MiB", USERS_FILE_MAX >> 20));
+    }
+    Ok(file.take(USERS_FILE_MAX))
 }
 
 /// The list of users a YAML (or, with `json`, strict JSON) users file holds: a list of users, or
@@ -239,6 +258,10 @@ mod tests {
         assert!(for_each(&dir.join("gone.csv"), &mut Redactor::new(), |_, _| ())
             .unwrap_err()
             .starts_with("cannot be read"));
+        for device in ["/dev/zero", "/dev/null"] {
+            let refused = for_each(Path::new(device), &mut Redactor::new(), |_, _| ()).unwrap_err();
+            assert_eq!(refused, "is not a regular file", "{device}");
+        }
     }
 
     #[test]
