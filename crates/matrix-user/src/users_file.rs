@@ -9,8 +9,8 @@ use std::path::Path;
 use ansible_module::Redactor;
 use serde_json::{Map, Value};
 
-use crate::config::parse_yaml;
 use crate::params::{self, Scope, PARAMS};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// The largest users file read: a million users in CSV are about 50 MiB. A device or a file
 /// without end (`/dev/zero`) is refused rather than read until the memory runs out.
@@ -55,13 +55,17 @@ pub fn for_each(
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
         format!("line {line}: is not UTF-8 text")
     })?;
-    for (index, user) in parse(&text, format == Format::Json)?.into_iter().enumerate() {
+    let mut index = 0;
+    parse_each(&text, format == Format::Json, &mut |user| {
+        index += 1;
         match user {
-            Value::Object(user) => each(user, redactor),
-            _ => return Err(format!("item {index} of the list is not a mapping of user parameters")),
+            Value::Object(user) => {
+                each(user, redactor);
+                Ok(())
+            }
+            _ => Err(format!("item {} of the list is not a mapping of user parameters", index - 1)),
         }
-    }
-    Ok(())
+    })
 }
 
 /// The file, if it is a regular one of at most [`USERS_FILE_MAX`] bytes, read at most that far.
@@ -80,26 +84,127 @@ fn open(path: &Path) -> Result<std::io::Take<std::fs::File>, String> {
 /// The list of users a YAML (or, with `json`, strict JSON) users file holds: a list of users, or
 /// a mapping whose one key `users` (or the role's `matrix_user_users`) is that list.
 pub fn parse(text: &str, json: bool) -> Result<Vec<Value>, String> {
-    let users = match parse_yaml(text, json)? {
-        list @ Value::Array(_) => list,
-        Value::Object(mut map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            match keys.as_slice() {
-                [key] if key == "users" || key == "matrix_user_users" => map.remove(key).unwrap_or_default(),
-                _ => {
-                    return Err(format!(
-                        "must be a list of users, or a mapping with the one key `users` (or `matrix_user_users`) \
-                         holding that list; found the keys {}",
-                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                    ))
-                }
+    let mut users = Vec::new();
+    parse_each(text, json, &mut |user| {
+        users.push(user);
+        Ok(())
+    })?;
+    Ok(users)
+}
+
+/// [`parse`], handing each user to `each` as it is parsed: the list is never held whole as a
+/// `Value` tree (about 600 bytes a user). Errors name the place, never a value.
+fn parse_each(text: &str, json: bool, each: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+    let mut problem = None;
+    let seed = UsersSeed { each, problem: &mut problem, top: true };
+    let parsed = if json {
+        let mut parser = serde_json::Deserializer::from_str(text);
+        seed.deserialize(&mut parser).and_then(|()| parser.end()).map_err(|e| format!("is not valid JSON: {e}"))
+    } else if text.trim().is_empty() {
+        Err(NOT_A_LIST.to_string())
+    } else {
+        seed.deserialize(serde_norway::Deserializer::from_str(text)).map_err(|e| format!("is not valid YAML: {e}"))
+    };
+    // A problem of ours is said as it is; the parser's error only when it is the parser's.
+    match (problem, parsed) {
+        (Some(problem), _) => Err(problem),
+        (None, parsed) => parsed,
+    }
+}
+
+const NOT_A_LIST: &str = "must be a list of users (each with username, password, ...)";
+
+/// The list, read item by item; at the top, also the mapping that holds it.
+struct UsersSeed<'a> {
+    each: &'a mut dyn FnMut(Value) -> Result<(), String>,
+    problem: &'a mut Option<String>,
+    top: bool,
+}
+
+impl UsersSeed<'_> {
+    /// Stops the parsing with a problem of ours (never quoting the text there).
+    fn fail<E: de::Error>(self, problem: String) -> Result<(), E> {
+        *self.problem = Some(problem);
+        Err(E::custom("stopped"))
+    }
+
+    fn not_a_list<E: de::Error>(self) -> Result<(), E> {
+        let problem = if self.top { NOT_A_LIST } else { "`users` must be a list of users" };
+        self.fail(problem.to_string())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for UsersSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, parser: D) -> Result<(), D::Error> {
+        parser.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UsersSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of users")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        while let Some(user) = items.next_element::<Value>()? {
+            if let Err(problem) = (self.each)(user) {
+                return self.fail(problem);
             }
         }
-        _ => return Err("must be a list of users (each with username, password, ...)".to_string()),
-    };
-    match users {
-        Value::Array(users) => Ok(users),
-        _ => Err("`users` must be a list of users".to_string()),
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.top {
+            return self.not_a_list();
+        }
+        let UsersSeed { each, problem, .. } = self;
+        let mut keys = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.is_empty() && (key == "users" || key == "matrix_user_users") {
+                map.next_value_seed(UsersSeed { each: &mut *each, problem: &mut *problem, top: false })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+            keys.push(key);
+        }
+        if let [key] = keys.as_slice() {
+            if key == "users" || key == "matrix_user_users" {
+                return Ok(());
+            }
+        }
+        keys.sort();
+        *problem = Some(format!(
+            "must be a list of users, or a mapping with the one key `users` (or `matrix_user_users`) holding that \
+             list; found the keys {}",
+            keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        ));
+        Err(de::Error::custom("stopped"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_a_list()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_a_list()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.not_a_list()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_a_list()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.not_a_list()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.not_a_list()
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.not_a_list()
     }
 }
 
@@ -276,6 +381,16 @@ mod tests {
         }
         let error = parse("people: []\nmore: 1\n", false).unwrap_err();
         assert!(error.contains("found the keys `more`, `people`"), "{error}");
+        let error = parse("users: [{username: john}]\nmore: 1\n", false).unwrap_err();
+        assert!(error.contains("found the keys `more`, `users`"), "{error}");
         assert!(parse("[{", true).unwrap_err().contains("not valid JSON"));
+        assert!(parse("[] x", true).unwrap_err().contains("not valid JSON"));
+        // What is not a list is not quoted.
+        for (text, json) in [("s3cret-pw", false), ("\"s3cret-pw\"", true), ("", false), ("7", true)] {
+            assert_eq!(parse(text, json).unwrap_err(), NOT_A_LIST, "{text}");
+        }
+        for text in ["users: s3cret-pw\n", "users:\n", "users: {a: s3cret-pw}\n"] {
+            assert_eq!(parse(text, false).unwrap_err(), "`users` must be a list of users", "{text}");
+        }
     }
 }
