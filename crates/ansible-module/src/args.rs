@@ -113,6 +113,13 @@ impl Params {
         }
     }
 
+    /// [`Params::take`], moving the value out instead of copying it: for lists, which can be
+    /// long (a hundred thousand users). [`Params::as_map`] no longer shows it.
+    fn take_out(&mut self, name: &str) -> Option<Value> {
+        self.taken.push(name.to_string());
+        self.map.remove(name).filter(|value| !value.is_null())
+    }
+
     /// A string. Numbers are accepted and turned into their decimal text, as Ansible does for
     /// `type: str` (an extra var like `password=12345678` may arrive as a number).
     pub fn take_str(&mut self, name: &str) -> Result<Option<String>, ParamError> {
@@ -175,7 +182,7 @@ impl Params {
 
     /// A list of strings (numbers taken as their text).
     pub fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
-        let Some(value) = self.take(name) else { return Ok(None) };
+        let Some(value) = self.take_out(name) else { return Ok(None) };
         let Value::Array(items) = value else {
             return Err(self.wrong_type(name, "a list of strings", type_name(&value).to_string()));
         };
@@ -198,7 +205,7 @@ impl Params {
 
     /// A list of objects, each returned as its own `Params`.
     pub fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
-        let Some(value) = self.take(name) else { return Ok(None) };
+        let Some(value) = self.take_out(name) else { return Ok(None) };
         let Value::Array(items) = value else {
             return Err(self.wrong_type(name, "a list", type_name(&value).to_string()));
         };
