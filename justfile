@@ -99,6 +99,33 @@ ensure-users *args: _fresh
     ansible-playbook -i "$inventory" setup.yml \
         --extra-vars matrix_user_module_build=false --tags=ensure-matrix-users-created "$@"
 
+# Create a registration token and print its sign-up link for Element: just registration-token spring-party 5 7d (USES: a number or unlimited; EXPIRY: 30m, 12h, 7d, a date, or never)
+[no-exit-message]
+registration-token name uses expiry *extra_args: _fresh
+    #!/usr/bin/env bash
+    # The token is generated on the server's host and reaches this terminal once, in the link the
+    # playbook prints; it is never on a command line.
+    set -euo pipefail
+    inventory="${MATRIX_USER_INVENTORY:-inventory/hosts}"
+    if [ ! -e "$inventory" ]; then
+        echo "No inventory at $inventory: create it as docs/registering-users.md describes, or set MATRIX_USER_INVENTORY." >&2
+        exit 1
+    fi
+    umask 077
+    given=$(mktemp)
+    vars=$(mktemp)
+    trap 'rm -f "$given" "$vars"' EXIT
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    # Written as JSON and tagged `!unsafe` (scripts/extra-vars): Ansible templates none of it.
+    python3 -c 'import json, sys; print(json.dumps(dict(zip(["token_name", "token_uses", "token_expiry"], sys.argv[1:]))))' \
+        "$1" "$2" "$3" > "$given"
+    scripts/extra-vars file "$given" > "$vars"
+    shift 3
+    ansible-playbook -i "$inventory" playbooks/registration_token.yml --extra-vars "@$vars" \
+        --extra-vars matrix_user_module_build=false "$@"
+
 # Start a throwaway local homeserver (synapse on 127.0.0.1:8008, or dendrite on :8009) under .local/
 local-start implementation="synapse": (_known implementation)
     @PYTHONPATH=tests python -m servers start "$1" .local/"$1"

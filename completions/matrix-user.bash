@@ -34,6 +34,12 @@ _matrix__user() {
             matrix__user,register)
                 cmd="matrix__user__subcmd__register"
                 ;;
+            matrix__user,token)
+                cmd="matrix__user__subcmd__token"
+                ;;
+            matrix__user,tokens)
+                cmd="matrix__user__subcmd__tokens"
+                ;;
             matrix__user,unlock)
                 cmd="matrix__user__subcmd__register"
                 ;;
@@ -52,6 +58,12 @@ _matrix__user() {
             matrix__user__subcmd__help,register)
                 cmd="matrix__user__subcmd__help__subcmd__register"
                 ;;
+            matrix__user__subcmd__help,token)
+                cmd="matrix__user__subcmd__help__subcmd__token"
+                ;;
+            matrix__user__subcmd__help,tokens)
+                cmd="matrix__user__subcmd__help__subcmd__tokens"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +71,7 @@ _matrix__user() {
 
     case "${cmd}" in
         matrix__user)
-            opts="-q -h -V --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help --version register unlock reactivate lock deactivate ensure help"
+            opts="-q -h -V --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help --version register unlock reactivate lock deactivate ensure token tokens help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -86,6 +98,26 @@ _matrix__user() {
                     return 0
                     ;;
                 --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -141,7 +173,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__deactivate)
-            opts="-q -h --erase --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            opts="-q -h --erase --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +208,26 @@ _matrix__user() {
                     return 0
                     ;;
                 --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -231,7 +283,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__ensure)
-            opts="-q -h --update-password --concurrency --exact --absent-state --keep --max-changes --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            opts="-q -h --update-password --concurrency --exact --absent-state --keep --max-changes --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +330,26 @@ _matrix__user() {
                     return 0
                     ;;
                 --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -333,7 +405,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__help)
-            opts="register lock deactivate ensure help"
+            opts="register lock deactivate ensure token tokens help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -416,8 +488,36 @@ _matrix__user() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        matrix__subcmd__user__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        matrix__subcmd__user__subcmd__help__subcmd__tokens)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         matrix__subcmd__user__subcmd__lock)
-            opts="-q -h --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            opts="-q -h --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +544,26 @@ _matrix__user() {
                     return 0
                     ;;
                 --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -499,7 +619,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__register)
-            opts="-q -h --admin --update-password --displayname --email --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            opts="-q -h --admin --update-password --displayname --user-type --email --password-file --password-stdin --insecure-password --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +634,10 @@ _matrix__user() {
                     return 0
                     ;;
                 --displayname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -550,6 +674,246 @@ _matrix__user() {
                     return 0
                     ;;
                 --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --validate-certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-database-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-client-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-password-check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        matrix__subcmd__user__subcmd__token)
+            opts="-q -h --token-file --uses-allowed --expiry-time --state --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uses-allowed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expiry-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --homeserver-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registration-shared-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --validate-certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-database-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-client-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-password-check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-login-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        matrix__subcmd__user__subcmd__tokens)
+            opts="-q -h --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --homeserver-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registration-shared-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dendrite-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provision-admin-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

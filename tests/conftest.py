@@ -56,7 +56,9 @@ def files_holding(directory, secrets):
 
 
 #: Module parameters that hold secrets, also inside `users` items.
-SECRET_PARAMS = ("password", "registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database")
+SECRET_PARAMS = (
+    "password", "registration_shared_secret", "admin_access_token", "mas_client_secret", "dendrite_database", "token"
+)
 
 
 def secrets_in(params):
@@ -65,6 +67,9 @@ def secrets_in(params):
     users = params.get("users")
     if isinstance(users, list):
         found += [item.get("password") for item in users if isinstance(item, dict)]
+    tokens = params.get("tokens")
+    if isinstance(tokens, list):
+        found += [item.get("token") for item in tokens if isinstance(item, dict)]
     return [value for value in found if isinstance(value, str) and len(value) >= 8]
 
 
@@ -104,7 +109,9 @@ def make_runner(server, tmp_path):
     `server` (a started Synapse or Dendrite) and checking every output for its secrets."""
 
     class Runner:
-        def module(self, params, secrets=(), check_mode=False, diff=False, keep_remote_files=False):
+        def module(
+            self, params, secrets=(), check_mode=False, diff=False, keep_remote_files=False, module_name="matrix_user"
+        ):
             """Runs the module as Ansible does: the args file alone in the task's temporary folder
             (kept afterwards, as with ANSIBLE_KEEP_REMOTE_FILES, when `keep_remote_files`). Besides
             its output, checks that the module read the args file without changing it and left no
@@ -117,6 +124,7 @@ def make_runner(server, tmp_path):
                 params,
                 _ansible_check_mode=check_mode,
                 _ansible_diff=diff,
+                _ansible_module_name=module_name,
                 _ansible_no_log=False,
                 _ansible_keep_remote_files=keep_remote_files,
                 _ansible_tmpdir=str(task_dir),

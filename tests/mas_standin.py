@@ -9,7 +9,8 @@ the project's CONTRACTS.md (section C) and in MAS's published Admin API descript
   tokens; each grant opens an admin session that stays active until it expires or `POST /oauth2/revoke` ends it;
 - the Admin API operations the backend uses: siteConfig, getUserByUsername, getUser, listUsers, createUser,
   setUserPassword, userSetAdmin, lockUser, unlockUser, deactivateUser, reactivateUser, listUserEmails,
-  addUserEmail, listCompatSessions, listOAuth2Sessions
+  addUserEmail, listCompatSessions, listOAuth2Sessions, and the user registration tokens' (list, add, get,
+  update, revoke, unrevoke; `sign_up_with` stands for MAS's sign-up form checking one)
   (anything else under /api/admin/v1 is a 404);
 - the compatibility login/logout (`/_matrix/client/v3/login`, `/logout`) used to check a password.
 
@@ -228,6 +229,7 @@ class MasStandIn:
         self._compat = {}  # compat access token -> (user id, device id)
         self._compat_sessions = []  # every compatibility session, finished ones too
         self._emails = {}  # email id -> Email
+        self.registration_tokens = {}  # id -> RegistrationToken
         self._lock = threading.RLock()  # re-entrant: a test may call expire_tokens() from inside a handler
         self._server = None
 
@@ -759,6 +761,75 @@ class MasStandIn:
             sessions = [s for s in sessions if self._session_active(s) == (status == "active")]
         return self._page(path, params, sessions, self._oauth2_session)
 
+    # --- user registration tokens (crates/handlers/src/admin/v1/user_registration_tokens/) ---------------
+    # MAS keys them by ID (a ULID) with the token string as an attribute, revokes rather than deletes
+    # (a revoked token can be unrevoked), and counts a sign-up with `times_used`. `sign_up_with` stands
+    # for MAS's own sign-up form, which checks a token as `valid` says.
+    def sign_up_with(self, token):
+        """A sign-up presenting `token`: True (and the use counted) when MAS would take it."""
+        with self._lock:
+            found = next((t for t in self.registration_tokens.values() if t.token == token), None)
+            if found is None or not found.valid():
+                return False
+            found.times_used += 1
+            found.last_used_at = now()
+            return True
+
+    def _registration_token_or_404(self, params):
+        token = self.registration_tokens.get(params["id"])
+        return token, (404, error(f"Registration token with ID {params['id']} not found"))
+
+    def _op_listUserRegistrationTokens(self, path, params, request):
+        tests = [
+            ("filter[used]", lambda t, v: (t.times_used > 0) == v),
+            ("filter[revoked]", lambda t, v: (t.revoked_at is not None) == v),
+            ("filter[expired]", lambda t, v: t.expired() == v),
+            ("filter[valid]", lambda t, v: t.valid() == v),
+        ]
+        tokens = [t for t in self.registration_tokens.values()
+                  if all(test(t, params[k]) for k, test in tests if k in params)]
+        return self._page(path, params, tokens, _registration_token)
+
+    def _op_addUserRegistrationToken(self, path, params, request):
+        text = request.get("token") or secrets.token_urlsafe(12)
+        if any(t.token == text for t in self.registration_tokens.values()):
+            return 409, error(f"Registration token with token {quoted(text)} already exists")
+        token = RegistrationToken(text, request.get("usage_limit"), request.get("expires_at"))
+        self.registration_tokens[token.id] = token
+        return 201, {"data": _registration_token(token), "links": {"self": f"{ADMIN}/user-registration-tokens/{token.id}"}}
+
+    def _op_getUserRegistrationToken(self, path, params, request):
+        token, not_found = self._registration_token_or_404(params)
+        return (200, {"data": _registration_token(token), "links": {"self": path}}) if token else not_found
+
+    def _op_updateUserRegistrationToken(self, path, params, request):
+        token, not_found = self._registration_token_or_404(params)
+        if token is None:
+            return not_found
+        if "usage_limit" in request:
+            token.usage_limit = request["usage_limit"]
+        if "expires_at" in request:
+            token.expires_at = request["expires_at"]
+        return 200, {"data": _registration_token(token), "links": {"self": path}}
+
+    def _op_revokeUserRegistrationToken(self, path, params, request):
+        token, not_found = self._registration_token_or_404(params)
+        if token is None:
+            return not_found
+        if token.revoked_at is not None:
+            return 400, error(f"Registration token with ID {token.id} is already revoked")
+        token.revoked_at = now()
+        return 200, {"data": _registration_token(token), "links": {"self": path}}
+
+    def _op_unrevokeUserRegistrationToken(self, path, params, request):
+        token, not_found = self._registration_token_or_404(params)
+        if token is None:
+            return not_found
+        if token.revoked_at is None:
+            return 400, error(f"Registration token with ID {token.id} is not revoked")
+        token.revoked_at = None
+        return 200, {"data": _registration_token(token), "links": {"self": path}}
+
     def _oauth2_session(self, session):
         finished = session.finished_at
         if finished is None and not self._session_active(session):
@@ -849,6 +920,35 @@ def _compat_session(session):
                   "human_name": None}
     return {"type": "compat-session", "id": session.id, "attributes": attributes,
             "links": {"self": f"{ADMIN}/compat-sessions/{session.id}"}}
+
+
+class RegistrationToken:
+    """A user registration token (its string is a secret: not in repr)."""
+
+    def __init__(self, token, usage_limit, expires_at):
+        self.id, self.token, self.created_at = new_ulid(), token, now()
+        self.usage_limit, self.expires_at = usage_limit, expires_at
+        self.times_used, self.last_used_at, self.revoked_at = 0, None, None
+
+    def expired(self):
+        if self.expires_at is None:
+            return False
+        return datetime.fromisoformat(self.expires_at.replace("Z", "+00:00")) <= datetime.now(timezone.utc)
+
+    def valid(self):
+        used_up = self.usage_limit is not None and self.times_used >= self.usage_limit
+        return self.revoked_at is None and not self.expired() and not used_up
+
+    def __repr__(self):  # no token
+        return f"RegistrationToken({self.id})"
+
+
+def _registration_token(token):
+    attributes = {"token": token.token, "valid": token.valid(), "usage_limit": token.usage_limit,
+                  "times_used": token.times_used, "created_at": token.created_at, "last_used_at": token.last_used_at,
+                  "expires_at": token.expires_at, "revoked_at": token.revoked_at}
+    return {"type": "user-registration_token", "id": token.id, "attributes": attributes,
+            "links": {"self": f"{ADMIN}/user-registration-tokens/{token.id}"}}
 
 
 def _typed(value, schema):

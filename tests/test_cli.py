@@ -164,6 +164,7 @@ def test_ensure_twenty_users_from_a_file(synapse, run, name, tmp_path):
         "promoted": 0,
         "demoted": 0,
         "password_changed": 0,
+        "displayname_set": 0,
         "locked": 0,
         "unlocked": 0,
         "deactivated": 0,

@@ -130,8 +130,8 @@ def test_a_list_uses_the_database_listing(dendrite, run_dendrite, name):
     users[1]["admin"] = True
     again = run_dendrite.module(run_dendrite.connection(users=users), secrets=secrets)
     states = {state: 0 for state in ("locked", "unlocked", "deactivated", "erased", "reactivated")}
-    assert again["totals"] == {"created": 0, "promoted": 1, "demoted": 0, "password_changed": 0, **states, "unchanged": 11,
-                               "failed": 0}
+    assert again["totals"] == {"created": 0, "promoted": 1, "demoted": 0, "password_changed": 0, "displayname_set": 0, **states,
+                               "unchanged": 11, "failed": 0}
     assert dendrite.is_admin(f"{name}-1", "list-Password-1") is True
 
 

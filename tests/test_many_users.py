@@ -48,6 +48,7 @@ def counts(expected):
         "promoted": kinds.count("promote"),
         "demoted": kinds.count("demote"),
         "password_changed": 0,
+        "displayname_set": 0,
         **{state: 0 for state in ("locked", "unlocked", "deactivated", "erased", "reactivated")},
         "unchanged": kinds.count("same"),
         "failed": 1,

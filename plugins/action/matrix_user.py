@@ -111,6 +111,8 @@ def _key_values(text, marker):
 
 
 class ActionModule(ActionBase):
+    #: The module this plugin runs (the binary is several; plugins/action/matrix_registration_token.py).
+    MODULE = MODULE
     _supports_check_mode = True
     _supports_async = False
 
@@ -133,7 +135,7 @@ class ActionModule(ActionBase):
         self._host_name = str(task_vars.get("inventory_hostname") or "the host")
         self._installed = False
 
-        self._update_module_args(MODULE, args, task_vars)
+        self._update_module_args(self.MODULE, args, task_vars)
         payload = json.dumps(args, default=_plain).encode("utf-8")
         try:
             if boolean(opts["build"] or False, strict=False):
@@ -164,16 +166,17 @@ class ActionModule(ActionBase):
         if result.get("binary_installed"):
             lines.append(f"installed matrix-user {self._installed_as}")
         lines.append(str(result.get("msg") or ""))
-        users = result.get("users")
-        if isinstance(users, list):
-            # A directory of thousands prints what changed or failed; its unchanged users are
-            # counted in `msg`, not listed.
-            quiet = len(users) > REPORT_UNCHANGED_MAX
-            lines += [
-                str(item.get("msg") or "")
-                for item in users
-                if isinstance(item, dict) and not (quiet and not item.get("changed") and not item.get("failed"))
-            ]
+        for key in ("users", "tokens"):
+            items = result.get(key)
+            if isinstance(items, list):
+                # A directory of thousands prints what changed or failed; its unchanged items are
+                # counted in `msg`, not listed.
+                quiet = len(items) > REPORT_UNCHANGED_MAX
+                lines += [
+                    str(item.get("msg") or "")
+                    for item in items
+                    if isinstance(item, dict) and not (quiet and not item.get("changed") and not item.get("failed"))
+                ]
         # Exact mode's pruned accounts: each a change (or a failure).
         if isinstance(result.get("pruned"), list):
             lines += [str(item.get("msg") or "") for item in result["pruned"] if isinstance(item, dict)]

@@ -64,6 +64,44 @@ options:
     description:
       - A file holding the admin access token, read on the host the module runs on.
     type: path
+  synapse_config:
+    description:
+      - "Synapse only: Synapse's configuration on the host the module runs on: a file, or a folder standing for its C(*.yaml) files in
+        name order (Debian's C(conf.d)); several are read as C(synapse -c) reads them, a later file's top-level keys replacing an earlier's."
+      - The shared secret is read from it (C(registration_shared_secret), or the file C(registration_shared_secret_path) names, relative to
+        the folder of the file naming it) when I(registration_shared_secret) and I(registration_shared_secret_file) are not given; a
+        configuration with neither, or with both (which Synapse refuses), fails naming the files.
+      - Without I(homeserver_url), the URL is that of the first plain C(http) listener serving C(client) (a wildcard bind address becomes
+        loopback); without I(server_name), its C(server_name).
+      - Nothing else of the files is read, and no value of them reaches any output. See the collection's C(docs/credentials.md).
+    type: list
+    elements: path
+  dendrite_config:
+    description:
+      - "Dendrite only: its C(dendrite.yaml) on the host the module runs on. Read for C(client_api.registration_shared_secret), the account
+        database (C(user_api.account_database.connection_string), else C(global.database.connection_string); a relative SQLite C(file:)
+        path is taken from the file's folder) and C(global.server_name), each only when the parameter for it is not given."
+    type: path
+  provision_admin:
+    description:
+      - When no admin token is given, register an admin account of the module's own once (I(provision_admin_user)), with the shared secret
+        and a random password, and keep its user ID, password and access token in I(provision_admin_file). Later runs use the token; when it
+        no longer works, a login with the kept password renews it. Synapse and Dendrite only.
+      - Registering the account or rewriting the file is a change (C(changed), the result's C(admin_token)). Check mode reads the file but
+        registers, logs in and writes nothing, and plans without an admin token.
+      - The file is as powerful as an admin's password; see C(docs/credentials.md) for the trade-off against a token you provide.
+    type: bool
+    default: false
+  provision_admin_file:
+    description:
+      - The file keeping the provisioned account's password and token, on the host the module runs on. Created with mode 0600 (written
+        whole, then renamed into place); a file others may read, a symbolic link or another user's file is refused.
+    type: path
+  provision_admin_user:
+    description:
+      - The localpart of the provisioned admin account.
+    type: str
+    default: matrix-user
   dendrite_database:
     description:
       - "Dendrite only: its account database, as a PostgreSQL connection string (C(postgresql://user:password@host/dendrite)) or the path of
@@ -140,7 +178,7 @@ options:
   users:
     description:
       - A list of users to reconcile in one run, each with the user options of this module (I(username), I(password), I(admin),
-        I(update_password), I(state), I(erase), I(displayname)).
+        I(update_password), I(state), I(erase), I(displayname), I(user_type), I(email)).
       - Mutually exclusive with I(username), I(password) and I(admin).
       - Each user succeeds or fails on its own; the task fails when any failed, and says which and why. C(users) in the result has one entry per
         item, in order; C(totals) counts them.
@@ -229,8 +267,8 @@ options:
         deactivated account is left deactivated.
       - C(deactivated) the account is deactivated and its sessions end; a missing one is left missing. On Dendrite this needs
         I(dendrite_database) and the account's own I(password), and Dendrite cannot reactivate it again.
-      - With C(locked) or C(deactivated), I(password) is not needed (except on Dendrite), and I(admin), I(update_password), I(displayname)
-        and I(email) are left alone. See docs/lifecycle.md.
+      - With C(locked) or C(deactivated), I(password) is not needed (except on Dendrite), and I(admin), I(update_password), I(displayname),
+        I(user_type) and I(email) are left alone. See docs/lifecycle.md.
     type: str
     choices: [present, locked, deactivated]
     default: present
@@ -243,8 +281,19 @@ options:
     default: false
   displayname:
     description:
-      - Display name given to the user when it is created.
+      - The user's display name. A new user is created with it; an existing user's is made this one, reported as a change only when it
+        differs (C(synapse) needs I(admin_access_token), C(dendrite) needs I(dendrite_database)). With backend C(mas), only a new user can be
+        given one (MAS's Admin API cannot read or change an existing user's); for an existing user the run fails before any change.
+      - An empty string is the same as leaving it out.
     type: str
+  user_type:
+    description:
+      - The type a new user is created with, on Synapse (its shared-secret registration takes it). Left out, a regular user.
+      - An existing user's type is neither checked nor changed.
+      - Dendrite and MAS have no user types; with them the run fails before any request (unless I(state) is C(locked) or C(deactivated),
+        which create nothing).
+    type: str
+    choices: [bot, support]
   email:
     description:
       - With backend C(mas), an email address the user should have, added as an already verified address when missing, so that the first
@@ -298,7 +347,9 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: The diff shows C(exists), C(admin) and whether the password changes, never a secret's value.
+    details: >-
+      The diff shows C(exists), C(admin), C(state) where the account is or becomes locked or deactivated, whether the password changes
+      and whether the display name is set, never a secret's value.
 notes:
   - Built from this repository with C(just build); the role C(matrix_user) builds it when missing or stale.
   - "Check mode without I(admin_access_token): a user whose password does not log in cannot be looked up, so the module fails rather than guess."
@@ -316,6 +367,15 @@ EXAMPLES = r"""
     username: john
     password: "{{ john_password }}"
     admin: true
+  no_log: true
+
+- name: Ensure alice with the secret from Debian's Synapse configuration and an admin token of the module's own
+  matrix_user.homeserver.matrix_user:
+    synapse_config: [/etc/matrix-synapse/homeserver.yaml, /etc/matrix-synapse/conf.d]
+    provision_admin: true
+    provision_admin_file: /root/.matrix-user-admin.json
+    username: alice
+    password: "{{ alice_password }}"
   no_log: true
 
 - name: Ensure a list of users in one task
@@ -379,12 +439,12 @@ pruned:
   elements: dict
 totals:
   description: >-
-    With I(users), how many were C(created), C(promoted), C(demoted), C(password_changed) (existing users), C(locked), C(unlocked),
-    C(deactivated), C(erased) (deactivated and erased), C(reactivated), C(unchanged) and C(failed).
+    With I(users), how many were C(created), C(promoted), C(demoted), C(password_changed) (existing users), C(displayname_set) (existing
+    users), C(locked), C(unlocked), C(deactivated), C(erased) (deactivated and erased), C(reactivated), C(unchanged) and C(failed).
   returned: when I(users) is given
   type: dict
-  sample: {"created": 2, "promoted": 1, "demoted": 0, "password_changed": 0, "locked": 1, "unlocked": 0, "deactivated": 0, "erased": 0,
-           "reactivated": 0, "unchanged": 47, "failed": 0}
+  sample: {"created": 2, "promoted": 1, "demoted": 0, "password_changed": 0, "displayname_set": 0, "locked": 1, "unlocked": 0,
+           "deactivated": 0, "erased": 0, "reactivated": 0, "unchanged": 47, "failed": 0}
 user_id:
   description: The full user ID.
   returned: success, for one user
@@ -417,6 +477,20 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"exists": true, "admin": true}, "after": {"exists": true, "admin": false}}
+credentials:
+  description:
+    - Where each setting not given as a parameter came from (I(synapse_config), I(dendrite_config), I(provision_admin_file)), never its
+      value.
+  returned: when one came from the host
+  type: dict
+  sample: {"registration_shared_secret": "registration_shared_secret_path in /etc/matrix-synapse/homeserver.yaml"}
+admin_token:
+  description:
+    - With I(provision_admin), what was done about the admin token (C(registered), C(reused) or C(renewed); in check mode C(to register) or
+      C(to renew)), and the file it is kept in. C(registered) and C(renewed) are changes.
+  returned: when I(provision_admin) is used
+  type: dict
+  sample: {"provisioned": "reused", "file": "/root/.matrix-user-admin.json"}
 invocation:
   description: The module's parameters, every secret replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   returned: always
@@ -427,39 +501,11 @@ binary_installed:
   type: bool
 """
 
-import json
-import os
-import shutil
-
-from ansible.module_utils.basic import AnsibleModule
-
-# The action plugin's own options: they never reach the binary.
-ACTION_OPTIONS = ("binary", "host_binary", "install_dir", "run_on", "build", "report")
+from ansible_collections.matrix_user.homeserver.plugins.module_utils.launch import run
 
 
 def main():
-    # The binary checks every parameter (the documentation above is its contract): this launcher
-    # only hands them on, so it declares none and checks none.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True, bypass_checks=True)
-    params = dict(module.params)
-    binary = os.environ.get("MATRIX_USER_BINARY") or params.get("host_binary") or shutil.which("matrix-user")
-    for name in ACTION_OPTIONS:
-        params.pop(name, None)
-    if not binary or not os.access(binary, os.X_OK):
-        module.fail_json(
-            msg="matrix_user: no matrix-user binary on this host; run the module through its action plugin "
-            "(the collection matrix_user.homeserver), which installs it"
-        )
-    params["_ansible_check_mode"] = module.check_mode
-    params["_ansible_diff"] = module._diff
-    rc, out, err = module.run_command([binary, "/dev/stdin"], data=json.dumps(params), binary_data=True)
-    try:
-        result = json.loads(out)
-    except ValueError:
-        module.fail_json(msg=f"matrix_user: {binary} gave no result (exit status {rc})", stderr=err[-2000:])
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run("matrix_user")
 
 
 if __name__ == "__main__":

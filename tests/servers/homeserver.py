@@ -23,11 +23,14 @@ class Homeserver(Server):
     """A homeserver on 127.0.0.1 with bcrypt at `bcrypt_rounds` (4: fast, insecure), seen as its
     operator and the tests see it: its URL, its secrets (in files) and an inventory."""
 
-    def __init__(self, directory, port=None, server_name="example.com", bcrypt_rounds=4):
+    def __init__(self, directory, port=None, server_name="example.com", bcrypt_rounds=4, registration_tokens=False):
         super().__init__(directory)
         self.port = port or free_port()
         self.server_name = server_name
         self.bcrypt_rounds = bcrypt_rounds
+        # Sign-up open to whoever holds a registration token (Synapse), or at least the token
+        # admin API on (Dendrite, whose sign-up does not take tokens).
+        self.registration_tokens = registration_tokens
         self.url = f"http://127.0.0.1:{self.port}"
         self.shared_secret_file = str(self.dir / "shared_secret")
         self.admin_token_file = str(self.dir / "admin_token")
@@ -198,7 +201,8 @@ class Synapse(Homeserver):
                 }
             ],
             "database": {"name": "sqlite3", "args": {"database": str(self.dir / "homeserver.db")}},
-            "enable_registration": False,
+            "enable_registration": self.registration_tokens,
+            "registration_requires_token": self.registration_tokens,
             "registration_shared_secret": self.shared_secret,
             "trusted_key_servers": [],
             "suppress_key_server_warning": True,
@@ -211,6 +215,7 @@ class Synapse(Homeserver):
             # Schema updates run at once rather than paced over minutes: until they have, a fresh
             # SQLite Synapse fails some requests (a reactivation needs profiles' unique index).
             "background_updates": {"sleep_enabled": False},
+            "rc_registration_token_validity": lots,
         }
         if self.appservice:
             token = self.dir / "appservice_token"
@@ -320,6 +325,7 @@ class Dendrite(Homeserver):
         config["global"]["presence"] = {"enable_inbound": False, "enable_outbound": False}
         config["client_api"].update(
             registration_disabled=True,
+            registration_requires_token=self.registration_tokens,
             registration_shared_secret=self.shared_secret,
             guests_disabled=True,
             # Enabled, as in production, but loose enough for the tests.

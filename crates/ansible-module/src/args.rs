@@ -11,6 +11,8 @@ use crate::boolean::parse_bool;
 pub struct Internal {
     pub check_mode: bool,
     pub diff: bool,
+    /// The module Ansible runs (`_ansible_module_name`): one binary is several modules.
+    pub module_name: Option<String>,
 }
 
 /// A parsed args file.
@@ -70,7 +72,11 @@ impl Args {
             map.into_iter().partition(|(k, _)| k.starts_with("_ansible_"));
         let flag = |key: &str| internal.get(key).and_then(parse_bool).unwrap_or(false);
         Ok(Args {
-            internal: Internal { check_mode: flag("_ansible_check_mode"), diff: flag("_ansible_diff") },
+            internal: Internal {
+                check_mode: flag("_ansible_check_mode"),
+                diff: flag("_ansible_diff"),
+                module_name: internal.get("_ansible_module_name").and_then(Value::as_str).map(str::to_string),
+            },
             params: Params::new(params),
         })
     }
@@ -180,29 +186,6 @@ impl Params {
         }
     }
 
-    /// A list of strings (numbers taken as their text).
-    pub fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
-        let Some(value) = self.take_out(name) else { return Ok(None) };
-        let Value::Array(items) = value else {
-            return Err(self.wrong_type(name, "a list of strings", type_name(&value).to_string()));
-        };
-        let list_name = self.full_name(name);
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(s) => Ok(s),
-                Value::Number(n) => Ok(n.to_string()),
-                other => Err(ParamError::WrongType {
-                    name: format!("{list_name}[{i}]"),
-                    expected: "a string",
-                    got: type_name(&other).to_string(),
-                }),
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
-    }
-
     /// A list of objects, each returned as its own `Params`.
     pub fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
         let Some(value) = self.take_out(name) else { return Ok(None) };
@@ -223,6 +206,32 @@ impl Params {
             })
             .collect::<Result<_, _>>()
             .map(Some)
+    }
+
+    /// A list of strings (numbers taken as their text); one string is a list of one.
+    pub fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
+        match self.take_out(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(vec![s])),
+            Some(Value::Array(items)) => {
+                let list_name = self.full_name(name);
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| match item {
+                        Value::String(s) => Ok(s),
+                        Value::Number(n) => Ok(n.to_string()),
+                        other => Err(ParamError::WrongType {
+                            name: format!("{list_name}[{i}]"),
+                            expected: "a string",
+                            got: type_name(&other).to_string(),
+                        }),
+                    })
+                    .collect::<Result<_, _>>()
+                    .map(Some)
+            }
+            Some(other) => Err(self.wrong_type(name, "a list of strings", type_name(&other).to_string())),
+        }
     }
 
     /// Refuses parameters nobody took, naming them and the supported ones.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 /// What the homeserver says about a user, as far as this backend can see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     Missing,
     Found(Account),
@@ -14,7 +14,7 @@ pub enum Lookup {
 }
 
 /// An existing account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// `None` when this backend cannot see the flag (it then logs in as the user to find out).
     pub admin: Option<bool>,
@@ -24,6 +24,9 @@ pub struct Account {
     /// Left by a creation of this tool that did not finish (MAS: created, then its password
     /// refused; the tool locks such an account, so that it is told apart and finished later).
     pub unfinished: bool,
+    /// The display name where the look-up shows it (`Some(None)`: it has none); `None` where it
+    /// does not, and [`Backend::displayname`] reads it.
+    pub displayname: Option<Option<String>>,
 }
 
 /// An account as a listing of all the server's accounts shows it (exact mode).
@@ -51,6 +54,36 @@ pub struct NewAccount<'a> {
     pub password: &'a Secret,
     pub admin: bool,
     pub displayname: Option<&'a str>,
+    /// Synapse's account type; `None` for a regular user.
+    pub user_type: Option<UserType>,
+}
+
+/// The account types Synapse's shared-secret registration takes besides a regular user (it
+/// answers any other with 400 "Invalid user type").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserType {
+    Bot,
+    Support,
+}
+
+impl UserType {
+    /// The names, as the registration request and the settings write them.
+    pub const NAMES: [&'static str; 2] = ["bot", "support"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UserType::Bot => "bot",
+            UserType::Support => "support",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<UserType> {
+        match name {
+            "bot" => Some(UserType::Bot),
+            "support" => Some(UserType::Support),
+            _ => None,
+        }
+    }
 }
 
 /// The operations a backend may or may not be able to do with the settings it was given.
@@ -71,6 +104,10 @@ pub enum Operation {
     Erase,
     /// Reactivating a deactivated account, with a password.
     Reactivate,
+    /// Reading and setting an existing account's display name.
+    SetDisplayname,
+    /// Creating an account with a user type (`bot`, `support`).
+    CreateWithUserType,
 }
 
 /// A homeserver's user store. Implementations only talk to their server; deciding what to do is
@@ -103,7 +140,8 @@ pub trait Backend {
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error>;
 
     /// Why this server cannot do `operation` at all, whatever it is given (Dendrite has no
-    /// account locking), so that a plan needing it is refused before any change.
+    /// account locking, MAS no user types), so that a run needing it is refused before any
+    /// change: a template naming settings as `{user_type}` ([`crate::fill`]).
     fn unsupported(&self, operation: Operation) -> Option<&'static str> {
         let _ = operation;
         None
@@ -172,6 +210,18 @@ pub trait Backend {
         Ok(false)
     }
 
+    /// The account's display name (`None`: it has none), where the look-up did not show it. Only
+    /// backends without `missing_for(SetDisplayname)` or `unsupported(SetDisplayname)` are asked.
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        Err(no_displayname(format!("reading the display name of {user}")))
+    }
+
+    /// Makes the account's display name `name`.
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let _ = name;
+        Err(no_displayname(format!("setting the display name of {user}")))
+    }
+
     /// Adds a verified email address to the account.
     async fn add_email(&self, user: &UserId, email: &str) -> Result<(), Error> {
         let _ = email;
@@ -188,4 +238,8 @@ pub trait Backend {
     /// Reactivates a deactivated account and sets its password (a reactivated account has none
     /// it could use).
     async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error>;
+}
+
+fn no_displayname(action: String) -> Error {
+    Error::Unsupported { action, why: "this server keeps no display names this tool can reach" }
 }

@@ -1,6 +1,6 @@
 //! What can go wrong talking to a homeserver, worded for the person who has to fix it.
 
-use crate::setting::{assignment, fill, Setting};
+use crate::setting::{assignment, fill, named_in, Setting};
 
 /// A failure of one homeserver operation. Messages say what failed and what to set or fix; they
 /// never contain a secret (requests are described, never echoed). A setting is named through the
@@ -97,10 +97,12 @@ pub enum Error {
         setting: Setting,
     },
 
-    /// What this server cannot do at all, whatever it is given.
+    /// What this server cannot do at all, whatever it is given; found before any change.
     Unsupported {
         action: String,
-        why: String,
+        /// Written with its settings as placeholders, as `Refused`'s hint; they are the
+        /// settings this error is about.
+        why: &'static str,
     },
 }
 
@@ -182,7 +184,7 @@ impl Error {
             }
             Error::AlreadyExists { user_id } => format!("{user_id} already exists"),
             Error::NeedsSetting { action, setting } => format!("{} needs `{}`", act(action), name(*setting)),
-            Error::Unsupported { action, why } => format!("{}: {why}", act(action)),
+            Error::Unsupported { action, why } => format!("{}: {}", act(action), fill(why, &name)),
         }
     }
 
@@ -201,10 +203,8 @@ impl Error {
             Error::LoginRateLimited { .. } => vec![MasLoginWait, UpdatePassword],
             Error::NeedsSetting { setting, .. } => vec![*setting],
             Error::Refused { about, .. } | Error::BadAnswer { about, .. } => about.to_vec(),
-            Error::TimedOut { .. }
-            | Error::Interrupted { .. }
-            | Error::AlreadyExists { .. }
-            | Error::Unsupported { .. } => Vec::new(),
+            Error::Unsupported { why, .. } => named_in(why),
+            Error::TimedOut { .. } | Error::Interrupted { .. } | Error::AlreadyExists { .. } => Vec::new(),
         }
     }
 

@@ -240,7 +240,7 @@ proptest! {
             };
             let user = UserId::parse("john", "example.com", &UserIdRules::SYNAPSE).unwrap();
             let password = Secret::new("a password");
-            let account = NewAccount { password: &password, admin: true, displayname: None };
+            let account = NewAccount { password: &password, admin: true, displayname: None, user_type: None };
             let token = Some(Secret::new("admin token"));
             let work = async {
                 if let Ok(synapse) = Synapse::connect(http(), None, token.clone(), token.clone()).await {
@@ -267,7 +267,7 @@ proptest! {
 }
 
 /// Runs `work` against a fake server giving `answers` in turn, with short bounded waits.
-fn against<T>(answers: Vec<(u16, &'static str, Vec<u8>)>, work: impl AsyncFnOnce(Http) -> T) -> T {
+pub(crate) fn against<T>(answers: Vec<(u16, &'static str, Vec<u8>)>, work: impl AsyncFnOnce(Http) -> T) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let url = fake_server(answers).await;
@@ -283,7 +283,7 @@ fn against<T>(answers: Vec<(u16, &'static str, Vec<u8>)>, work: impl AsyncFnOnce
     })
 }
 
-fn json_answer(status: u16, body: serde_json::Value) -> (u16, &'static str, Vec<u8>) {
+pub(crate) fn json_answer(status: u16, body: serde_json::Value) -> (u16, &'static str, Vec<u8>) {
     (status, "application/json", body.to_string().into_bytes())
 }
 

@@ -13,6 +13,8 @@ mod error;
 mod hostile_input;
 mod http;
 pub mod mas;
+pub mod provisioned;
+pub mod registration_tokens;
 mod secret;
 mod server;
 mod setting;
@@ -20,7 +22,7 @@ pub mod shared_secret;
 pub mod synapse;
 mod user_id;
 
-pub use backend::{Account, Backend, Listed, Login, Lookup, NewAccount, Operation};
+pub use backend::{Account, Backend, Listed, Login, Lookup, NewAccount, Operation, UserType};
 pub use error::Error;
 pub use http::{Http, Transport};
 pub use secret::Secret;

@@ -15,7 +15,7 @@ use crate::http::{Http, Reply, Request};
 use crate::{Error, Secret, Setting, UserId, UserIdRules};
 
 const ADMIN_SCOPE: &str = "urn:mas:admin";
-const API: &str = "/api/admin/v1";
+pub(crate) const API: &str = "/api/admin/v1";
 /// A token is renewed this long before MAS says it expires, so it cannot expire mid-request.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 /// The longest token lifetime believed, in seconds (a day; MAS gives minutes).
@@ -364,7 +364,7 @@ impl Mas {
 
     /// Sends an Admin API request with the admin token; a token MAS no longer accepts (expired
     /// or revoked mid-run) is renewed once.
-    async fn admin(&self, request: impl Fn(&Secret) -> Request<'_>) -> Result<Reply, Error> {
+    pub(crate) async fn admin(&self, request: impl Fn(&Secret) -> Request<'_>) -> Result<Reply, Error> {
         let named = |e| named(e, &self.http);
         let token = self.token(false).await.map_err(named)?;
         let reply = self.http.send(request(&token)).await.map_err(named)?;
@@ -545,12 +545,14 @@ fn account_of(attributes: &Value) -> Account {
         deactivated: !attributes["deactivated_at"].is_null(),
         locked: !attributes["locked_at"].is_null(),
         unfinished,
+        // Not in MAS's user resource: it lives on the homeserver.
+        displayname: None,
     }
 }
 
 /// Seconds since 1970 of an RFC 3339 time as MAS writes them (`2026-12-01T15:30:48.123456Z`, or
 /// with an offset); `None` for anything else.
-fn unix_seconds(text: &str) -> Option<i64> {
+pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
     let bytes = text.as_bytes();
     if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't' | b' ') {
@@ -633,7 +635,7 @@ fn endpoint_path(endpoint: &str) -> Result<String, String> {
 }
 
 /// MAS's error titles, passed on ("Well-known error codes are not yet specified": key on status).
-fn admin_error(reply: &Reply, action: &str) -> Error {
+pub(crate) fn admin_error(reply: &Reply, action: &str) -> Error {
     let titles: Vec<&str> = reply
         .body
         .get("errors")
@@ -715,6 +717,19 @@ impl Backend for Mas {
 
     fn missing_for(&self, _operation: Operation) -> Option<Setting> {
         None
+    }
+
+    fn unsupported(&self, operation: Operation) -> Option<&'static str> {
+        match operation {
+            // The Admin API takes a display name only when it creates the user; the name lives on
+            // the homeserver, which this backend does not reach.
+            Operation::SetDisplayname => Some(
+                "MAS's Admin API neither shows nor changes an existing user's display name (it lives on the \
+                 homeserver); leave out {displayname} for existing users, or set it with the homeserver's admin API",
+            ),
+            Operation::CreateWithUserType => Some("MAS's Admin API has no user types; leave out {user_type}"),
+            _ => None,
+        }
     }
 
     fn unforeseeable(&self, operation: Operation) -> Option<&'static str> {

@@ -121,4 +121,12 @@ impl Backend for Server {
     async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
         each!(self, b => b.reactivate(user, password).await)
     }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        each!(self, b => b.displayname(user).await)
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        each!(self, b => b.set_displayname(user, name).await)
+    }
 }

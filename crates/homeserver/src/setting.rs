@@ -20,13 +20,18 @@ pub enum Setting {
     WaitTimeout,
     MasLoginWait,
     UpdatePassword,
+    ProvisionAdminFile,
+    /// A user's display name.
+    Displayname,
+    /// A new user's type (`bot`, `support`).
+    UserType,
     /// Not a setting of its own but a choice of backend: what only MAS does.
     MasBackend,
 }
 
 impl Setting {
     /// Every setting, for looking one up by its name in a message's template.
-    pub const ALL: [Setting; 16] = [
+    pub const ALL: [Setting; 19] = [
         Setting::HomeserverUrl,
         Setting::ServerName,
         Setting::RegistrationSharedSecret,
@@ -42,6 +47,9 @@ impl Setting {
         Setting::WaitTimeout,
         Setting::MasLoginWait,
         Setting::UpdatePassword,
+        Setting::ProvisionAdminFile,
+        Setting::Displayname,
+        Setting::UserType,
         Setting::MasBackend,
     ];
 }
@@ -91,6 +99,16 @@ pub fn fill(template: &str, name: &impl Fn(Setting) -> String) -> String {
     out
 }
 
+/// The settings a template names, in order.
+pub fn named_in(template: &str) -> Vec<Setting> {
+    let named = std::cell::RefCell::new(Vec::new());
+    fill(template, &|setting| {
+        named.borrow_mut().push(setting);
+        String::new()
+    });
+    named.into_inner()
+}
+
 /// How messages name a setting when no front end renames it: the key the settings are written
 /// with (`admin_access_token`), and `backend: mas` for the choice of MAS.
 impl std::fmt::Display for Setting {
@@ -119,6 +137,9 @@ impl Setting {
             Setting::WaitTimeout => "wait_timeout",
             Setting::MasLoginWait => "mas_login_wait",
             Setting::UpdatePassword => "update_password",
+            Setting::ProvisionAdminFile => "provision_admin_file",
+            Setting::Displayname => "displayname",
+            Setting::UserType => "user_type",
             Setting::MasBackend => "backend: mas",
         }
     }
@@ -135,5 +156,6 @@ mod tests {
         let text = "set {ca_path}, or {validate_certs: false}; {not a setting} {";
         assert_eq!(fill(text, &own), "set ca_path, or validate_certs: false; {not a setting} {");
         assert_eq!(fill(text, &flags), "set --ca-path, or --validate-certs false; {not a setting} {");
+        assert_eq!(named_in(text), vec![Setting::CaPath, Setting::ValidateCerts]);
     }
 }

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha1::Sha1;
 
-use crate::backend::NewAccount;
+use crate::backend::{NewAccount, UserType};
 use crate::client::{access_token, log_out};
 use crate::http::{Http, Request};
 use crate::{Error, Secret, Setting, UserId};
@@ -23,12 +23,20 @@ const NOT_ENABLED_HINT: &str = "this server offers no shared-secret registration
 const NONCE_LOST_HINT: &str = "the homeserver did not know the registration nonce it had just given, every time: is it restarting again and again, or do several servers (workers) answer at this address without sharing nonces?";
 
 /// Lowercase hex HMAC-SHA1, keyed with the shared secret, over
-/// `nonce NUL username NUL password NUL ("admin"|"notadmin")` (no `user_type`: none is sent).
-/// `username` must be exactly the string sent in the request.
-pub fn registration_mac(shared_secret: &str, nonce: &str, username: &str, password: &str, admin: bool) -> String {
+/// `nonce NUL username NUL password NUL ("admin"|"notadmin")`, then `NUL user_type` when there is
+/// one (Synapse's rule; Dendrite never adds it). `username` must be exactly the string sent.
+pub fn registration_mac(
+    shared_secret: &str,
+    nonce: &str,
+    username: &str,
+    password: &str,
+    admin: bool,
+    user_type: Option<UserType>,
+) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(shared_secret.as_bytes()).expect("HMAC takes keys of any length");
     let admin = if admin { "admin" } else { "notadmin" };
-    for (i, part) in [nonce, username, password, admin].into_iter().enumerate() {
+    let parts = [nonce, username, password, admin].into_iter().chain(user_type.map(UserType::name));
+    for (i, part) in parts.enumerate() {
         if i > 0 {
             mac.update(b"\x00");
         }
@@ -103,13 +111,16 @@ async fn register_once(
         "nonce": nonce,
         "username": username,
         "password": password,
-        "mac": registration_mac(secret.expose(), nonce, username, password, account.admin),
+        "mac": registration_mac(secret.expose(), nonce, username, password, account.admin, account.user_type),
         "admin": account.admin,
         // Synapse then opens no session; Dendrite ignores it and one is logged out after.
         "inhibit_login": true,
     });
     if let Some(name) = account.displayname {
         body["displayname"] = name.into();
+    }
+    if let Some(user_type) = account.user_type {
+        body["user_type"] = user_type.name().into();
     }
     http.send(Request::post(PATH, action).json(body).once()).await
 }
@@ -123,8 +134,10 @@ mod tests {
 
     #[test]
     fn matches_known_vectors() {
-        let mac = |admin| registration_mac("dendritetest", NONCE, "alice", "wonderland", admin);
-        assert_eq!(mac(false), "f1ba8d37123866fd659b40de4bad9b0f8965c565");
-        assert_eq!(mac(true), "24dca3bba410e43fe64b9b5c28306693bf3baa9f");
+        let mac = |admin, user_type| registration_mac("dendritetest", NONCE, "alice", "wonderland", admin, user_type);
+        assert_eq!(mac(false, None), "f1ba8d37123866fd659b40de4bad9b0f8965c565");
+        assert_eq!(mac(true, None), "24dca3bba410e43fe64b9b5c28306693bf3baa9f");
+        // Synapse adds NUL and the user type when there is one.
+        assert_eq!(mac(false, Some(UserType::Bot)), "d51e4d0e8d3f8a5ceb705ebb9c5ebb6a53619e70");
     }
 }

@@ -100,6 +100,11 @@ impl Synapse {
         }
     }
 
+    /// The transport and admin token, for the registration-token API.
+    pub(crate) fn admin_access(&self) -> (&Http, Option<&Secret>) {
+        (&self.http, self.admin_token.as_ref())
+    }
+
     fn token_or_missing(&self, action: &str) -> Result<&Secret, Error> {
         self.admin_token
             .as_ref()
@@ -111,15 +116,6 @@ impl Synapse {
 fn localpart_of(user: &Value) -> Option<String> {
     let id = user.get("name")?.as_str()?.strip_prefix('@')?;
     Some(id.split_once(':')?.0.to_string())
-}
-
-fn account_of(user: &Value) -> Account {
-    Account {
-        admin: Some(flag(user, "admin")),
-        deactivated: flag(user, "deactivated"),
-        locked: flag(user, "locked"),
-        unfinished: false,
-    }
 }
 
 /// A flag of the admin API's user objects, which older Synapse versions give as 0 or 1.
@@ -151,6 +147,7 @@ impl Backend for Synapse {
             | Operation::Deactivate
             | Operation::Erase
             | Operation::Reactivate
+            | Operation::SetDisplayname
                 if self.admin_token.is_none() =>
             {
                 Some(Setting::AdminAccessToken)
@@ -170,12 +167,7 @@ impl Backend for Synapse {
             .send(self.admin_request(Method::GET, user_path("/_synapse/admin/v2/users/", user, ""), &action))
             .await?;
         match reply.status {
-            200 => Ok(Lookup::Found(Account {
-                admin: Some(flag(&reply.body, "admin")),
-                deactivated: flag(&reply.body, "deactivated"),
-                locked: flag(&reply.body, "locked"),
-                unfinished: false,
-            })),
+            200 => Ok(Lookup::Found(account_of(&reply.body))),
             404 => Ok(Lookup::Missing),
             _ => Err(reply.refused(&action, token_hint(&reply))),
         }
@@ -298,6 +290,24 @@ impl Backend for Synapse {
     async fn reactivate(&self, user: &UserId, password: &Secret) -> Result<(), Error> {
         let action = format!("reactivating {user}");
         self.modify(user, json!({"deactivated": false, "password": password.expose()}), &action).await
+    }
+
+    /// The admin API's user takes a display name as well (Synapse also updates the name in the
+    /// user's rooms); the look-up already shows the current one.
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let action = format!("setting the display name of {user}");
+        self.modify(user, json!({"displayname": name}), &action).await
+    }
+}
+
+/// An account as the admin API's user, or an entry of its listing, shows it.
+fn account_of(user: &Value) -> Account {
+    Account {
+        admin: Some(flag(user, "admin")),
+        deactivated: flag(user, "deactivated"),
+        locked: flag(user, "locked"),
+        unfinished: false,
+        displayname: Some(user.get("displayname").and_then(Value::as_str).map(str::to_string)),
     }
 }
 

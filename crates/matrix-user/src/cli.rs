@@ -1,5 +1,5 @@
 //! The command-line tool: `matrix-user register` (also `unlock`, `reactivate`), `lock`,
-//! `deactivate` and `ensure`.
+//! `deactivate` and `ensure` (and `token` and `tokens`, whose reading and printing are in `tokens`).
 //!
 //! It reads flags, environment and files into layers (`config`), builds from them the typed
 //! request the module builds from its args file ([`module::Request::take`], the same checks),
@@ -139,12 +139,18 @@ Examples:
   generate-users | matrix-user ensure - --quiet"
     )]
     Ensure(EnsureArgs),
+    /// Create, change or delete one registration token, as the module matrix_registration_token
+    #[command(args_override_self = true, after_help = crate::tokens::TOKEN_HELP)]
+    Token(crate::tokens::TokenArgs),
+    /// Ensure every registration token of a YAML or JSON file, as the module's `tokens` list
+    #[command(args_override_self = true, after_help = crate::tokens::TOKENS_HELP)]
+    Tokens(crate::tokens::TokensArgs),
 }
 
 /// The connection settings given as flags: one global flag per connection parameter of the
 /// table ([`params::PARAMS`]), plus `--config`.
 #[derive(Debug, Default)]
-struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     config: Option<PathBuf>,
     /// Each flag given, with its parameter, in the table's order.
     given: Vec<(&'static Param, String)>,
@@ -159,7 +165,7 @@ fn connection_flags() -> impl Iterator<Item = (&'static Param, params::Flag)> {
 /// A flag of the table, as clap takes it; `id` is the parameter's name.
 fn table_arg(param: &'static Param, flag: params::Flag) -> Arg {
     let arg = Arg::new(param.name).long(flag.long).value_name(flag.value_name).help(param.doc);
-    if param.kind == Kind::Path || flag.reads_file {
+    if matches!(param.kind, Kind::Path | Kind::PathList) || flag.reads_file {
         arg.value_parser(clap::value_parser!(PathBuf))
     } else {
         arg
@@ -253,6 +259,9 @@ struct RegisterArgs {
 
     #[arg(long = long("displayname"), value_name = value_name("displayname"), help = doc("displayname"))]
     displayname: Option<String>,
+
+    #[arg(long = long("user_type"), value_name = value_name("user_type"), help = doc("user_type"))]
+    user_type: Option<String>,
 
     #[arg(long = long("email"), value_name = value_name("email"), help = doc("email"))]
     email: Option<String>,
@@ -409,6 +418,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             &mut redactor,
         ),
         Command::Ensure(args) => build_ensure(args, &cli.connection, &mut redactor),
+        Command::Token(args) => {
+            let layers = crate::tokens::build_token(args, &cli.connection, &mut redactor);
+            return crate::tokens::run_cli(layers, &out, cli.output.check, cli.output.diff, &mut redactor);
+        }
+        Command::Tokens(args) => {
+            let layers = crate::tokens::build_tokens(args, &cli.connection, &mut redactor);
+            return crate::tokens::run_cli(layers, &out, cli.output.check, cli.output.diff, &mut redactor);
+        }
     };
     let mut layers = match built {
         Ok(layers) => layers,
@@ -488,6 +505,7 @@ fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &m
         ("admin", &args.admin),
         ("update_password", &args.update_password),
         ("displayname", &args.displayname),
+        ("user_type", &args.user_type),
         ("email", &args.email),
     ] {
         if let Some(value) = value {
@@ -565,9 +583,8 @@ fn user_layers(
 fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
     let mut layers = connection_layers(connection, args.file == Path::new("-"), redactor)?;
     if args.file == Path::new("-") {
-        let text = config::read_stdin().map_err(|e| format!("cannot read the users file from standard input: {e}"))?;
-        let users = users_file::parse(&text, false).map_err(|e| format!("the users file (standard input) {e}"))?;
-        layers.set("users", Value::Array(users), Source::UsersFile("(standard input)".into()));
+        let (users, name) = users_file::read_list(&args.file, &users_file::USERS)?;
+        layers.set("users", Value::Array(users), Source::UsersFile(name));
     } else {
         // Read by the module's own `users_file`, so the formats and their errors are the same.
         let name = args.file.display().to_string();
@@ -594,7 +611,7 @@ fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut R
 
 /// Connection settings from flags, environment and config file. `stdin_taken`: standard input
 /// already holds something else (a password, a users file), so no secret may come from it.
-fn connection_layers(
+pub(crate) fn connection_layers(
     connection: &ConnectionArgs,
     stdin_taken: bool,
     redactor: &mut Redactor,
@@ -635,14 +652,14 @@ fn connection_layers(
 }
 
 /// How results and errors are printed.
-struct Output {
-    json: bool,
-    quiet: bool,
+pub(crate) struct Output {
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
 }
 
 impl Output {
     /// Prints a usage error (as a failed result with `--json`) and gives the usage exit code.
-    fn usage_error(&self, msg: &str, redactor: &Redactor) -> ExitCode {
+    pub(crate) fn usage_error(&self, msg: &str, redactor: &Redactor) -> ExitCode {
         if self.json {
             let result = ansible_module::ModuleResult::failed(msg);
             println!("{}", result.to_json(redactor));
@@ -653,19 +670,19 @@ impl Output {
         ExitCode::from(USAGE_ERROR)
     }
 
-    fn error(&self, msg: &str, redactor: &Redactor) {
+    pub(crate) fn error(&self, msg: &str, redactor: &Redactor) {
         let mut text = format!("matrix-user: error: {msg}");
         redactor.redact_str(&mut text);
         eprintln!("{text}");
     }
 
-    fn note(&self, msg: &str, redactor: &Redactor) {
+    pub(crate) fn note(&self, msg: &str, redactor: &Redactor) {
         let mut text = msg.to_string();
         redactor.redact_str(&mut text);
         eprintln!("{text}");
     }
 
-    fn line(&self, text: String, redactor: &Redactor) {
+    pub(crate) fn line(&self, text: String, redactor: &Redactor) {
         if !self.quiet {
             let mut text = text;
             redactor.redact_str(&mut text);
@@ -750,13 +767,26 @@ impl Output {
                 }
             }
         }
+        // A change of its own, which the users' summary does not count.
+        if let Some(line) = admin_token_line(&execution.host) {
+            self.line(line, redactor);
+        }
         self.line(summary(&execution.totals, check_mode), redactor);
         ExitCode::from(code)
     }
 }
 
+/// The line saying the run registered or renewed the provisioned admin token: a change the
+/// summary of users or tokens does not count.
+pub(crate) fn admin_token_line(host: &crate::provision::Report) -> Option<String> {
+    match &host.admin_token {
+        Some((action @ ("registered" | "renewed"), file)) => Some(format!("admin token {action}, kept in {file}")),
+        _ => None,
+    }
+}
+
 /// A refused parameter, named as the user gave it.
-fn explain(error: &ParamError, layers: &Layers) -> String {
+pub(crate) fn explain(error: &ParamError, layers: &Layers) -> String {
     match error {
         ParamError::Missing { name, .. } if name == "password" && !layers.params.contains_key("password") => format!(
             "no password given: use --password-file FILE, --password-stdin, {} or {} (or --insecure-password, which \
@@ -783,7 +813,7 @@ fn explain(error: &ParamError, layers: &Layers) -> String {
 }
 
 /// Where to set each connection setting the failure asks for, in the table's order.
-fn hints(asked: &[homeserver::Setting], redactor: &Redactor) {
+pub(crate) fn hints(asked: &[homeserver::Setting], redactor: &Redactor) {
     let asked: Vec<&str> = asked.iter().filter_map(|setting| params::of_setting(*setting)).collect();
     for setting in params::settings() {
         let param = setting[setting.len() - 1].name;
@@ -969,5 +999,8 @@ mod tests {
         let email_only = Totals { email_added: 1, ..Totals::default() };
         assert_eq!(summary(&email_only, false), "1 email added");
         assert_eq!(summary(&email_only, true), "1 email to add (check mode: nothing was changed)");
+        let named = Totals { displayname_set: 2, unchanged: 1, ..Totals::default() };
+        assert_eq!(summary(&named, false), "2 display name set, 1 unchanged");
+        assert_eq!(summary(&named, true), "2 display name to set, 1 unchanged (check mode: nothing was changed)");
     }
 }

@@ -1,17 +1,21 @@
 //! `matrix-user`: creates Matrix accounts and manages their admin rights.
 //!
 //! Run by Ansible with one argument, the path of a JSON args file, it is the `matrix_user`
-//! module; with anything else it is the command-line tool (`cli`). Both read the same
+//! module, or `matrix_registration_token` (`tokens`) when the args file names that one; with
+//! anything else it is the command-line tool (`cli`). Both read the same
 //! parameters and give the same result; the logic lives in the `homeserver` and `reconcile`
 //! crates.
 
 mod cli;
 mod config;
+mod host_config;
 #[cfg(test)]
 mod hostile_input;
 mod module;
 mod params;
+mod provision;
 mod settings;
+mod tokens;
 mod users_file;
 
 use std::ffi::OsString;

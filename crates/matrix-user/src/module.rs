@@ -10,12 +10,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
-use homeserver::{Backend, Secret, Server, UserId, UserIdError};
+use homeserver::{Backend, Secret, Server, UserId, UserIdError, UserType};
 use reconcile::exact::{AbsentState, Exact, ExactError, Keep, MaxChanges};
 use reconcile::{AccountState, Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
 use crate::params;
+use crate::provision;
 use crate::settings::{ParamReader, Settings};
 
 /// The most parallel requests: more only makes a homeserver refuse or slow down.
@@ -34,6 +35,7 @@ pub struct UserParams {
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
     pub displayname: Option<String>,
+    pub user_type: Option<UserType>,
     pub email: Option<String>,
 }
 
@@ -66,7 +68,9 @@ impl UserParams {
         }
         let admin = params.take_bool("admin")?;
         let update_password = take_update_password(params)?.unwrap_or(default_update);
-        let displayname = params.take_str("displayname")?;
+        // An empty name is none: neither set on creation nor compared.
+        let displayname = params.take_str("displayname")?.filter(|s| !s.is_empty());
+        let user_type = params.take_choice("user_type", params::get("user_type").choices())?.and_then(UserType::parse);
         let email = params.take_str("email")?.filter(|s| !s.is_empty());
         if email.as_deref().is_some_and(|e| {
             e.contains(char::is_whitespace) || e.split_once('@').is_none_or(|(l, d)| l.is_empty() || d.is_empty())
@@ -80,6 +84,7 @@ impl UserParams {
             admin,
             update_password,
             displayname,
+            user_type,
             email,
         })
     }
@@ -91,6 +96,7 @@ impl UserParams {
             admin: self.admin,
             update_password: self.update_password,
             displayname: self.displayname.as_deref(),
+            user_type: self.user_type,
             email: self.email.as_deref(),
         }
     }
@@ -219,6 +225,8 @@ pub struct Execution {
     pub warnings: Vec<String>,
     /// Why the run failed as a whole, if it did (a list whose items fail has per-user failures).
     pub failure: Option<Failure>,
+    /// Where credentials not given as parameters came from, and the provisioned admin token.
+    pub host: provision::Report,
 }
 
 pub fn take_update_password(params: &mut impl ParamReader) -> Result<Option<UpdatePassword>, ParamError> {
@@ -367,6 +375,9 @@ fn user_of(mut item: Params, redactor: &mut Redactor, default_update: UpdatePass
 pub fn run(path: &Path) -> ExitCode {
     let mut redactor = Redactor::new();
     let result = match Args::from_file(path) {
+        Ok(args) if crate::tokens::is_this_module(args.internal.module_name.as_deref()) => {
+            crate::tokens::execute(args.params, args.internal.check_mode, args.internal.diff, &mut redactor).result
+        }
         Ok(args) => execute(args.params, args.internal.check_mode, args.internal.diff, &mut redactor).result,
         Err(e) => ModuleResult::failed(e.to_string()),
     };
@@ -409,8 +420,10 @@ pub fn execute_request(
     redactor: &mut Redactor,
 ) -> Execution {
     let mut warnings = Vec::new();
-    let outcome =
-        request.and_then(|request| reconcile_request(request, &mut warnings, run.check_mode, run.progress, run.count));
+    let mut host = provision::Report::default();
+    let outcome = request.and_then(|request| {
+        reconcile_request(request, &mut warnings, &mut host, run.check_mode, run.progress, run.count)
+    });
     let (shape, users, pruned, failure) = match outcome {
         Ok((shape, users, pruned)) => (Some(shape), users, pruned, None),
         Err(failure) => (None, Vec::new(), None, Some(failure)),
@@ -425,12 +438,13 @@ pub fn execute_request(
     for warning in &warnings {
         result.warn(warning.clone());
     }
+    host_credentials(&mut result, &host);
     // Tokens the backends obtained on the way, and forms derived from secrets.
     for secret in homeserver::Secret::all_obtained() {
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, pruned, totals, warnings, failure }
+    Execution { result, users, pruned, totals, warnings, failure, host }
 }
 
 /// Whether the task asked for one user or a list: the result's shape.
@@ -442,17 +456,45 @@ enum Shape {
 
 /// What a run gives: its shape, each listed user's run and, in exact mode, the pruned ones'.
 type Ran = (Shape, Vec<UserRun>, Option<Vec<UserRun>>);
+/// What the result says of credentials found on the host: where each came from, and what was
+/// done about the provisioned admin token (a registration or a rewritten file is a change).
+pub(crate) fn host_credentials(result: &mut ModuleResult, host: &provision::Report) {
+    if host.changed {
+        result.set("changed", true);
+    }
+    if !host.sources.is_empty() {
+        let sources: Map<String, Value> = host.sources.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        result.set("credentials", sources);
+    }
+    if let Some((action, file)) = &host.admin_token {
+        result.set("admin_token", json!({"provisioned": action, "file": file}));
+    }
+}
+
+/// What both modules do before they connect: the settings' warnings, where the credentials
+/// found on the host came from, and the provisioned admin token when none was given.
+pub(crate) async fn prepare(
+    settings: &mut Settings,
+    check_mode: bool,
+    host: &mut provision::Report,
+    warnings: &mut Vec<String>,
+) -> Result<(), Failure> {
+    warnings.extend(settings.warnings());
+    host.sources = std::mem::take(&mut settings.sources);
+    provision::obtain(settings, check_mode, host, warnings).await
+}
 
 fn reconcile_request(
     request: Request,
     warnings: &mut Vec<String>,
+    host: &mut provision::Report,
     check_mode: bool,
     progress: Option<ProgressSink>,
     count: Option<CountSink>,
 ) -> Result<Ran, Failure> {
-    let Request { settings, users } = request;
-    warnings.extend(settings.warnings());
+    let Request { mut settings, users } = request;
     crate::block_on(async {
+        prepare(&mut settings, check_mode, host, warnings).await?;
         let mut backend = settings.connect().await?;
         if let (Server::Mas(mas), Some(progress)) = (&mut backend, progress) {
             mas.on_progress(progress);
@@ -561,6 +603,7 @@ async fn ensure_list<B: Backend>(
         admin: None,
         update_password: UpdatePassword::OnCreate,
         displayname: None,
+        user_type: None,
         email: None,
     });
     if let (Some(pruning), Some(absent)) = (&pruning, &absent) {
@@ -690,6 +733,7 @@ fn list_result(runs: &[UserRun], pruned: Option<&[UserRun]>, totals: &Totals, di
             "promoted": totals.promoted,
             "demoted": totals.demoted,
             "password_changed": totals.password_changed,
+            "displayname_set": totals.displayname_set,
             "locked": totals.locked,
             "unlocked": totals.unlocked,
             "deactivated": totals.deactivated,

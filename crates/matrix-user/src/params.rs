@@ -1,4 +1,5 @@
-//! The one table of the module's parameters: for each, its name, type, default, whether it is a
+//! The one table of the modules' parameters (`matrix_user` and `matrix_registration_token`, each
+//! row saying which takes it): for each, its name, type, default, whether it is a
 //! secret, its command-line flag, its `MATRIX_USER_*` variable, its config-file key, the role
 //! variable that feeds it and its one-line documentation.
 //!
@@ -7,7 +8,7 @@
 //! layers (`config`), and the drift checks (tests at the end of this file) that keep the
 //! module's documentation, the role's argument specs and `docs/cli.md` in step with it.
 
-use homeserver::Setting;
+use homeserver::{Setting, UserType};
 
 /// What a parameter holds, as the module's documentation types it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub enum Kind {
     List,
     /// A list of strings (`keep`).
     StrList,
+    /// Files on the host, as a list (or one path).
+    PathList,
 }
 
 impl Kind {
@@ -38,7 +41,7 @@ impl Kind {
             Kind::Bool => "bool",
             Kind::Float => "float",
             Kind::Int => "int",
-            Kind::List | Kind::StrList => "list",
+            Kind::List | Kind::StrList | Kind::PathList => "list",
         }
     }
 }
@@ -48,10 +51,28 @@ impl Kind {
 pub enum Scope {
     /// A connection setting: flag (global), then `MATRIX_USER_*` variable, then config file.
     Connection,
-    /// A field of one user: `register`'s flags and argument, a users file's items.
+    /// A field of one user or token: `register`'s or `token`'s flags and argument, a users or
+    /// tokens file's items.
     User,
-    /// The run as a whole (`users`, `concurrency`): `ensure`'s file and flags.
+    /// The run as a whole (`users`, `concurrency`, `tokens`): `ensure`'s or `tokens`' file and flags.
     Run,
+}
+
+/// Which module takes a parameter: both take the connection settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Module {
+    Both,
+    /// `matrix_user` (the command-line tool's `register` and `ensure`).
+    User,
+    /// `matrix_registration_token` (the command-line tool's `token` and `tokens`).
+    Token,
+}
+
+impl Module {
+    /// Whether a parameter of `self` is one `module` takes.
+    pub fn takes(self, module: Module) -> bool {
+        self == Module::Both || self == module
+    }
 }
 
 /// A command-line flag.
@@ -74,6 +95,7 @@ pub struct Param {
     /// Masked in `invocation` and everywhere else as soon as it is read.
     pub secret: bool,
     pub scope: Scope,
+    pub module: Module,
     pub flag: Option<Flag>,
     pub env: Option<&'static str>,
     pub config_key: Option<&'static str>,
@@ -92,6 +114,7 @@ const fn param(name: &'static str, kind: Kind, scope: Scope, doc: &'static str) 
         default: None,
         secret: false,
         scope,
+        module: Module::User,
         flag: None,
         env: None,
         config_key: None,
@@ -104,7 +127,16 @@ const fn param(name: &'static str, kind: Kind, scope: Scope, doc: &'static str) 
 impl Param {
     /// A connection setting: its flag, `MATRIX_USER_<NAME>` and config key `<name>`.
     const fn setting(name: &'static str, kind: Kind, env: &'static str, doc: &'static str) -> Param {
-        Param { env: Some(env), config_key: Some(name), ..param(name, kind, Scope::Connection, doc) }
+        Param {
+            env: Some(env),
+            config_key: Some(name),
+            module: Module::Both,
+            ..param(name, kind, Scope::Connection, doc)
+        }
+    }
+    /// A parameter of `matrix_registration_token` only.
+    const fn of_tokens(self) -> Param {
+        Param { module: Module::Token, ..self }
     }
     const fn flag(self, long: &'static str, value_name: &'static str) -> Param {
         Param { flag: Some(Flag { long, value_name, reads_file: false }), ..self }
@@ -214,6 +246,48 @@ pub static PARAMS: &[Param] = &[
     .holds("admin_access_token")
     .role("matrix_user_admin_access_token_file"),
     Param::setting(
+        "synapse_config",
+        PathList,
+        "MATRIX_USER_SYNAPSE_CONFIG",
+        "Synapse's config file or conf.d folder on this host, to read the shared secret (and URL) from",
+    )
+    .flag("synapse-config", "PATH")
+    .role("matrix_user_synapse_config"),
+    Param::setting(
+        "dendrite_config",
+        Path,
+        "MATRIX_USER_DENDRITE_CONFIG",
+        "Dendrite's dendrite.yaml on this host, to read the shared secret and account database from",
+    )
+    .flag("dendrite-config", "FILE")
+    .role("matrix_user_dendrite_config"),
+    Param::setting(
+        "provision_admin",
+        Bool,
+        "MATRIX_USER_PROVISION_ADMIN",
+        "Without an admin token, register an admin account of the tool's own once: yes or no [default: no]",
+    )
+    .flag("provision-admin", "yes|no")
+    .default("false")
+    .role("matrix_user_provision_admin"),
+    Param::setting(
+        "provision_admin_file",
+        Path,
+        "MATRIX_USER_PROVISION_ADMIN_FILE",
+        "File (mode 0600) keeping that account's password and token",
+    )
+    .flag("provision-admin-file", "FILE")
+    .role("matrix_user_provision_admin_file"),
+    Param::setting(
+        "provision_admin_user",
+        Str,
+        "MATRIX_USER_PROVISION_ADMIN_USER",
+        "Localpart of that account [default: matrix-user]",
+    )
+    .flag("provision-admin-user", "NAME")
+    .default("matrix-user")
+    .role("matrix_user_provision_admin_user"),
+    Param::setting(
         "validate_certs",
         Bool,
         "MATRIX_USER_VALIDATE_CERTS",
@@ -319,7 +393,20 @@ pub static PARAMS: &[Param] = &[
     .default("present"),
     param("erase", Bool, User, "With state deactivated: also erase the account as the server defines it")
         .default("false"),
-    param("displayname", Str, User, "Display name of a new user").flag("displayname", "NAME"),
+    param(
+        "displayname",
+        Str,
+        User,
+        "Display name of the user: a new one is created with it, an existing one's is set to it",
+    )
+    .flag("displayname", "NAME"),
+    param(
+        "user_type",
+        Choice(&UserType::NAMES),
+        User,
+        "Type of a new user (Synapse only); an existing user's is left alone [default: a regular user]",
+    )
+    .flag("user-type", "bot|support"),
     param("email", Str, User, "Email address of the user (with backend mas: added as a verified address)")
         .flag("email", "ADDRESS"),
     param("users", List, Run, "The users to ensure, each with the user parameters").role("matrix_user_users"),
@@ -358,11 +445,44 @@ pub static PARAMS: &[Param] = &[
         .flag("concurrency", "N")
         .default("4")
         .role("matrix_user_concurrency"),
+    param("name", Str, User, "The token's name: what output calls it, and the start of a token generated for it")
+        .of_tokens(),
+    param("token", Str, User, "File holding the token itself [default: generated as NAME-<20 random letters and digits>]")
+        .flag_reading_file("token-file")
+        .secret()
+        .of_tokens(),
+    param("uses_allowed", Str, User, "Sign-ups it allows in all: a number (0 or more) or unlimited [default: unlimited]")
+        .flag("uses-allowed", "N")
+        .of_tokens(),
+    param(
+        "expiry_time",
+        Str,
+        User,
+        "Until when it is accepted: RFC 3339 time, date (UTC midnight), relative (30m, 12h, 7d, 2w; set on creation only) or never",
+    )
+    .flag("expiry-time", "TIME")
+    .of_tokens(),
+    param("state", Choice(&["present", "absent"]), User, "absent: delete it (MAS: revoke it) [default: present]")
+        .flag("state", "present|absent")
+        .default("present")
+        .of_tokens(),
+    param("tokens", List, Run, "The registration tokens to ensure, each with the token parameters")
+        .role("matrix_user_registration_tokens")
+        .of_tokens(),
 ];
 
-/// The parameter called `name`. Panics on a name the table lacks: a bug a test catches.
+/// The parameter of `matrix_user` called `name`. Panics on a name the table lacks: a bug a test
+/// catches.
 pub fn get(name: &str) -> &'static Param {
-    PARAMS.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("`{name}` is not in the parameter table"))
+    get_of(Module::User, name)
+}
+
+/// The parameter of `module` called `name`.
+pub fn get_of(module: Module, name: &str) -> &'static Param {
+    PARAMS
+        .iter()
+        .find(|p| p.name == name && p.module.takes(module))
+        .unwrap_or_else(|| panic!("`{name}` is not in the parameter table"))
 }
 
 /// Whether the parameter `name` is a secret.
@@ -372,11 +492,14 @@ pub fn is_secret(name: &str) -> bool {
 
 /// The flag that sets `name`: its own, or that of the `_file` parameter holding it.
 pub fn flag_of(name: &str) -> Option<String> {
-    let param = PARAMS.iter().find(|p| p.name == name)?;
-    param
-        .flag_name()
+    PARAMS.iter().find(|p| p.name == name)?;
+    PARAMS
+        .iter()
+        .filter(|p| p.name == name)
+        .find_map(Param::flag_name)
         .or_else(|| PARAMS.iter().find(|p| p.holds == Some(name)).and_then(Param::flag_name))
         .or_else(|| (name == "username").then(|| "USERNAME".to_string()))
+        .or_else(|| (name == "name").then(|| "NAME".to_string()))
 }
 
 /// The parameter that gives a setting the homeserver crate asks for (`backend: mas` is none).
@@ -466,19 +589,19 @@ mod tests {
         serde_norway::from_str(text).expect("valid YAML")
     }
 
-    /// The module's documented options: from `plugins/modules/matrix_user.py`'s DOCUMENTATION
-    /// when that exists, else from the role's sidecar `library/matrix_user.yml`.
-    fn documented_options() -> (String, serde_json::Map<String, Value>) {
-        let python = repo().join("plugins/modules/matrix_user.py");
-        let sidecar = repo().join("roles/matrix_user/library/matrix_user.yml");
+    /// A module's documented options: from `plugins/modules/<module>.py`'s DOCUMENTATION when
+    /// that exists, else (`matrix_user`) from the role's sidecar `library/matrix_user.yml`.
+    fn documented_options(module: &str) -> (String, serde_json::Map<String, Value>) {
+        let python = repo().join(format!("plugins/modules/{module}.py"));
+        let sidecar = repo().join(format!("roles/matrix_user/library/{module}.yml"));
         let (name, documentation) = if let Ok(text) = std::fs::read_to_string(&python) {
-            ("plugins/modules/matrix_user.py", python_documentation(&text))
+            (format!("plugins/modules/{module}.py"), python_documentation(&text))
         } else {
             let text = std::fs::read_to_string(&sidecar).expect("the module's documentation");
-            ("roles/matrix_user/library/matrix_user.yml", yaml(&text)["DOCUMENTATION"].clone())
+            (format!("roles/matrix_user/library/{module}.yml"), yaml(&text)["DOCUMENTATION"].clone())
         };
         let options = documentation["options"].as_object().cloned().expect("options");
-        (name.to_string(), options)
+        (name, options)
     }
 
     /// The YAML of a Python module's `DOCUMENTATION = r"""..."""` (or `'''`), parsed.
@@ -514,8 +637,11 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_secrets_are_never_flag_values() {
-        let names: BTreeSet<_> = PARAMS.iter().map(|p| p.name).collect();
-        assert_eq!(names.len(), PARAMS.len());
+        for module in [Module::User, Module::Token] {
+            let rows: Vec<_> = PARAMS.iter().filter(|p| p.module.takes(module)).map(|p| p.name).collect();
+            let names: BTreeSet<_> = rows.iter().collect();
+            assert_eq!(names.len(), rows.len(), "{module:?}");
+        }
         for p in PARAMS {
             if p.secret {
                 // A secret on the command line is visible to every local user.
@@ -575,9 +701,16 @@ mod tests {
 
     #[test]
     fn the_module_documentation_matches_the_table() {
-        let (file, options) = documented_options();
+        for (module, name) in [(Module::User, "matrix_user"), (Module::Token, "matrix_registration_token")] {
+            module_documentation_matches(module, name);
+        }
+    }
+
+    fn module_documentation_matches(module: Module, module_name: &str) {
+        let (file, options) = documented_options(module_name);
         let mut drift = Vec::new();
-        let table: BTreeSet<&str> = PARAMS.iter().map(|p| p.name).collect();
+        let rows: Vec<&Param> = PARAMS.iter().filter(|p| p.module.takes(module)).collect();
+        let table: BTreeSet<&str> = rows.iter().map(|p| p.name).collect();
         let documented: BTreeSet<&str> =
             options.keys().map(String::as_str).filter(|name| !ACTION_PLUGIN_OPTIONS.contains(name)).collect();
         for name in table.difference(&documented) {
@@ -586,7 +719,7 @@ mod tests {
         for name in documented.difference(&table) {
             drift.push(format!("`{name}` is documented but not in the table"));
         }
-        for p in PARAMS {
+        for p in rows {
             let Some(doc) = options.get(p.name) else { continue };
             let doc_type = doc.get("type").and_then(Value::as_str).unwrap_or("str");
             if doc_type != p.kind.doc_type() {
@@ -728,7 +861,8 @@ mod module_tests {
         let Some(crate::module::Failure::Param(ParamError::Unsupported { supported, .. })) = execution.failure else {
             panic!("not refused: {:?}", execution.failure);
         };
-        let mut table: Vec<String> = PARAMS.iter().map(|p| p.name.to_string()).collect();
+        let mut table: Vec<String> =
+            PARAMS.iter().filter(|p| p.module.takes(super::Module::User)).map(|p| p.name.to_string()).collect();
         table.sort();
         assert_eq!(supported, table);
     }

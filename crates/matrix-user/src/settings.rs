@@ -9,8 +9,10 @@ use homeserver::mas::{LoginPace, Mas, MasClient};
 use homeserver::synapse::Synapse;
 use homeserver::{Http, Secret, Server, Transport};
 
+use crate::host_config::{self, HostConfig, Wanted};
 use crate::module::Failure;
 use crate::params::get as param;
+use crate::provision::{self, Provision};
 
 /// The longest `timeout`: an hour for one answer is already more than any homeserver needs.
 const TIMEOUT_MAX_SECS: f64 = 3600.0;
@@ -28,6 +30,7 @@ pub trait ParamReader {
     fn take_seconds(&mut self, name: &str) -> Result<Option<f64>, ParamError>;
     fn take_count(&mut self, name: &str) -> Result<Option<u64>, ParamError>;
     fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError>;
+    /// A list of strings, or one string as a list of one.
     fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError>;
     /// Whether `name` was given (taken or not).
     fn has(&self, name: &str) -> bool;
@@ -97,6 +100,10 @@ pub struct Settings {
     pub skip_password_check: bool,
     /// How password-check logins are paced against MAS's login rate limit.
     pub mas_login_pace: LoginPace,
+    /// The admin account to provision when no admin token is given (`provision_admin`).
+    pub provision: Option<Provision>,
+    /// Where each setting read from the homeserver's configuration came from (no values).
+    pub sources: Vec<(&'static str, String)>,
 }
 
 impl Settings {
@@ -108,8 +115,7 @@ impl Settings {
             Some("dendrite") => BackendKind::Dendrite,
             Some(_) => BackendKind::Mas,
         };
-        let homeserver_url = take_url(params, redactor, "homeserver_url")?
-            .unwrap_or_else(|| param("homeserver_url").default_str().into());
+        let homeserver_url = take_url(params, redactor, "homeserver_url")?;
         let server_name = params.take_str("server_name")?.filter(|s| !s.is_empty());
         if let Some(name) = &server_name {
             if name.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
@@ -119,6 +125,28 @@ impl Settings {
         let registration_shared_secret = take_secret(params, redactor, "registration_shared_secret")?;
         let admin_access_token = take_secret(params, redactor, "admin_access_token")?;
         let dendrite_database = params.take_str("dendrite_database")?.filter(|s| !s.is_empty());
+        // What the parameters leave open, from the homeserver's own configuration.
+        let wanted = Wanted {
+            shared_secret: registration_shared_secret.is_none(),
+            homeserver_url: homeserver_url.is_none(),
+            server_name: server_name.is_none(),
+            database: dendrite_database.is_none(),
+        };
+        let host = take_host_config(params, redactor, backend, wanted)?;
+        let mut sources = Vec::new();
+        let mut from_host = |key: &'static str, found: Option<host_config::Found>| {
+            found.map(|found| {
+                sources.push((key, found.from));
+                found.value
+            })
+        };
+        let homeserver_url = homeserver_url
+            .or_else(|| from_host("homeserver_url", host.homeserver_url))
+            .unwrap_or_else(|| param("homeserver_url").default_str().into());
+        let server_name = server_name.or_else(|| from_host("server_name", host.server_name));
+        let registration_shared_secret = registration_shared_secret
+            .or_else(|| from_host("registration_shared_secret", host.shared_secret).map(Secret::new));
+        let dendrite_database = dendrite_database.or_else(|| from_host("dendrite_database", host.database));
         if let Some(setting) = &dendrite_database {
             redactor.add(setting);
             url_credentials(setting).into_iter().flatten().for_each(|secret| redactor.add(&secret));
@@ -126,6 +154,7 @@ impl Settings {
                 return Err(params.invalid("dendrite_database", "applies only with backend: dendrite"));
             }
         }
+        let provision = provision::take(params, redactor, backend)?;
         let mas_url = take_url(params, redactor, "mas_url")?;
         let mas_client_id = params.take_str("mas_client_id")?.filter(|s| !s.is_empty());
         let mas_client_secret = take_secret(params, redactor, "mas_client_secret")?;
@@ -180,6 +209,8 @@ impl Settings {
             mas_client: mas.map(|(_, client)| client),
             skip_password_check,
             mas_login_pace: mas_login_pace.unwrap_or_default(),
+            provision,
+            sources,
         })
     }
 
@@ -238,6 +269,47 @@ impl Settings {
             }
         }
     }
+}
+
+/// `synapse_config` or `dendrite_config`, each only with its backend, read for what `wanted`
+/// names. Every value read joins `redactor` at once.
+fn take_host_config(
+    params: &mut impl ParamReader,
+    redactor: &mut Redactor,
+    backend: BackendKind,
+    wanted: Wanted,
+) -> Result<HostConfig, ParamError> {
+    let synapse = take_paths(params, "synapse_config")?;
+    let dendrite = params.take_str("dendrite_config")?.filter(|s| !s.is_empty());
+    let found = match (synapse, dendrite) {
+        (Some(_), _) if backend != BackendKind::Synapse => {
+            return Err(params.invalid("synapse_config", "applies only with backend: synapse"))
+        }
+        (_, Some(_)) if backend != BackendKind::Dendrite => {
+            return Err(params.invalid("dendrite_config", "applies only with backend: dendrite"))
+        }
+        (Some(paths), _) => {
+            host_config::synapse(&paths, wanted).map_err(|problem| params.invalid("synapse_config", problem))?
+        }
+        (_, Some(path)) => {
+            // Dendrite's listener is a command-line flag, not in its configuration.
+            let wanted = Wanted { homeserver_url: false, ..wanted };
+            host_config::dendrite(&path, wanted).map_err(|problem| params.invalid("dendrite_config", problem))?
+        }
+        (None, None) => return Ok(HostConfig::default()),
+    };
+    for found in [&found.shared_secret, &found.database].into_iter().flatten() {
+        redactor.add(&found.value);
+        url_credentials(&found.value).into_iter().flatten().for_each(|secret| redactor.add(&secret));
+    }
+    Ok(found)
+}
+
+/// A list of paths, or one path.
+fn take_paths(params: &mut impl ParamReader, name: &str) -> Result<Option<Vec<String>>, ParamError> {
+    let paths = params.take_str_list(name)?.unwrap_or_default();
+    let paths: Vec<String> = paths.into_iter().filter(|p| !p.is_empty()).collect();
+    Ok((!paths.is_empty()).then_some(paths))
 }
 
 /// `timeout`'s range: more than 0 and at most [`TIMEOUT_MAX_SECS`].
@@ -375,7 +447,7 @@ fn current_user() -> String {
 }
 
 /// The effective user ID, from `/proc/self/status` (`Uid: real effective saved fs`); Linux only.
-fn effective_uid() -> Option<u32> {
+pub(crate) fn effective_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let ids = status.lines().find_map(|line| line.strip_prefix("Uid:"))?;
     ids.split_whitespace().nth(1)?.parse().ok()

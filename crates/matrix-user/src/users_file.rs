@@ -1,7 +1,8 @@
 //! A users file: the users of a run in a file the binary reads itself (the module's
 //! `users_file`, the command-line tool's `ensure FILE`), so that a directory of thousands of
 //! people is never templated by Ansible. YAML, JSON, or CSV with a header row; every format
-//! gives the same list of items, which the module then reads as it reads `users`.
+//! gives the same list of items, which the module then reads as it reads `users`. The
+//! command-line tool's tokens file, YAML or JSON, is read by the same code.
 
 use std::io::Read;
 use std::path::Path;
@@ -45,18 +46,12 @@ pub fn for_each(
     mut each: impl FnMut(Map<String, Value>, &mut Redactor),
 ) -> Result<(), String> {
     let format = Format::of(path);
-    let mut file = open(path)?;
     if format == Format::Csv {
-        return csv_each(file, redactor, each);
+        return csv_each(open(path)?, redactor, each);
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
-        format!("line {line}: is not UTF-8 text")
-    })?;
+    let text = read_text(path)?;
     let mut index = 0;
-    parse_each(&text, format == Format::Json, &mut |user| {
+    parse_each(&text, format == Format::Json, &USERS, &mut |user| {
         index += 1;
         match user {
             Value::Object(user) => {
@@ -65,6 +60,33 @@ pub fn for_each(
             }
             _ => Err(format!("item {} of the list is not a mapping of user parameters", index - 1)),
         }
+    })
+}
+
+/// A YAML or JSON file of a list, read whole (`-`: standard input): the command-line tool's
+/// tokens file, and its users on standard input. Gives the list and the file's name for
+/// messages, which errors start with.
+pub fn read_list(path: &Path, of: &ListOf) -> Result<(Vec<Value>, String), String> {
+    let key = of.key;
+    let (text, name) = if path == Path::new("-") {
+        let text =
+            crate::config::read_stdin().map_err(|e| format!("cannot read the {key} file from standard input: {e}"))?;
+        (text, "(standard input)".to_string())
+    } else {
+        let name = path.display().to_string();
+        (read_text(path).map_err(|e| format!("the {key} file {name} {e}"))?, name)
+    };
+    let list = parse(&text, Format::of(path) == Format::Json, of).map_err(|e| format!("the {key} file {name} {e}"))?;
+    Ok((list, name))
+}
+
+/// The text of a regular file of at most [`USERS_FILE_MAX`] bytes.
+fn read_text(path: &Path) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    open(path)?.read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
+        format!("line {line}: is not UTF-8 text")
     })
 }
 
@@ -81,11 +103,30 @@ fn open(path: &Path) -> Result<std::io::Take<std::fs::File>, String> {
     Ok(file.take(USERS_FILE_MAX))
 }
 
-/// The list of users a YAML (or, with `json`, strict JSON) users file holds: a list of users, or
-/// a mapping whose one key `users` (or the role's `matrix_user_users`) is that list.
-pub fn parse(text: &str, json: bool) -> Result<Vec<Value>, String> {
+/// What a file of a list holds: the one key of a mapping holding the list (and the role's
+/// variable of that name), and what its items are.
+pub struct ListOf {
+    key: &'static str,
+    role_key: &'static str,
+    items: &'static str,
+}
+
+pub const USERS: ListOf =
+    ListOf { key: "users", role_key: "matrix_user_users", items: "users (each with username, password, ...)" };
+pub const TOKENS: ListOf =
+    ListOf { key: "tokens", role_key: "matrix_user_registration_tokens", items: "tokens (each with name, ...)" };
+
+impl ListOf {
+    fn not_a_list(&self) -> String {
+        format!("must be a list of {}", self.items)
+    }
+}
+
+/// The list a YAML (or, with `json`, strict JSON) file holds: a list, or a mapping whose one key
+/// is `of`'s key (or the role's variable) holding that list.
+fn parse(text: &str, json: bool, of: &ListOf) -> Result<Vec<Value>, String> {
     let mut users = Vec::new();
-    parse_each(text, json, &mut |user| {
+    parse_each(text, json, of, &mut |user| {
         users.push(user);
         Ok(())
     })?;
@@ -94,14 +135,19 @@ pub fn parse(text: &str, json: bool) -> Result<Vec<Value>, String> {
 
 /// [`parse`], handing each user to `each` as it is parsed: the list is never held whole as a
 /// `Value` tree (about 600 bytes a user). Errors name the place, never a value.
-fn parse_each(text: &str, json: bool, each: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+fn parse_each(
+    text: &str,
+    json: bool,
+    of: &ListOf,
+    each: &mut dyn FnMut(Value) -> Result<(), String>,
+) -> Result<(), String> {
     let mut problem = None;
-    let seed = UsersSeed { each, problem: &mut problem, top: true };
+    let seed = UsersSeed { each, problem: &mut problem, of, top: true };
     let parsed = if json {
         let mut parser = serde_json::Deserializer::from_str(text);
         seed.deserialize(&mut parser).and_then(|()| parser.end()).map_err(|e| format!("is not valid JSON: {e}"))
     } else if text.trim().is_empty() {
-        Err(NOT_A_LIST.to_string())
+        Err(of.not_a_list())
     } else {
         seed.deserialize(serde_norway::Deserializer::from_str(text)).map_err(|e| format!("is not valid YAML: {e}"))
     };
@@ -112,12 +158,11 @@ fn parse_each(text: &str, json: bool, each: &mut dyn FnMut(Value) -> Result<(), 
     }
 }
 
-const NOT_A_LIST: &str = "must be a list of users (each with username, password, ...)";
-
 /// The list, read item by item; at the top, also the mapping that holds it.
 struct UsersSeed<'a> {
     each: &'a mut dyn FnMut(Value) -> Result<(), String>,
     problem: &'a mut Option<String>,
+    of: &'a ListOf,
     top: bool,
 }
 
@@ -129,8 +174,11 @@ impl UsersSeed<'_> {
     }
 
     fn not_a_list<E: de::Error>(self) -> Result<(), E> {
-        let problem = if self.top { NOT_A_LIST } else { "`users` must be a list of users" };
-        self.fail(problem.to_string())
+        let problem = match self.top {
+            true => self.of.not_a_list(),
+            false => format!("`{0}` must be a list of {0}", self.of.key),
+        };
+        self.fail(problem)
     }
 }
 
@@ -145,7 +193,7 @@ impl<'de> Visitor<'de> for UsersSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of users")
+        write!(f, "a list of {}", self.of.key)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
@@ -161,26 +209,29 @@ impl<'de> Visitor<'de> for UsersSeed<'_> {
         if !self.top {
             return self.not_a_list();
         }
-        let UsersSeed { each, problem, .. } = self;
+        let UsersSeed { each, problem, of, .. } = self;
+        let holds_list = |key: &str| key == of.key || key == of.role_key;
         let mut keys = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
-            if keys.is_empty() && (key == "users" || key == "matrix_user_users") {
-                map.next_value_seed(UsersSeed { each: &mut *each, problem: &mut *problem, top: false })?;
+            if keys.is_empty() && holds_list(&key) {
+                map.next_value_seed(UsersSeed { each: &mut *each, problem: &mut *problem, of, top: false })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
             keys.push(key);
         }
         if let [key] = keys.as_slice() {
-            if key == "users" || key == "matrix_user_users" {
+            if holds_list(key) {
                 return Ok(());
             }
         }
         keys.sort();
         *problem = Some(format!(
-            "must be a list of users, or a mapping with the one key `users` (or `matrix_user_users`) holding that \
-             list; found the keys {}",
-            keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            "must be a list of {key}, or a mapping with the one key `{key}` (or `{role_key}`) holding that list; \
+             found the keys {}",
+            keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+            key = of.key,
+            role_key = of.role_key,
         ));
         Err(de::Error::custom("stopped"))
     }
@@ -305,7 +356,7 @@ mod tests {
         let text = "username,password,admin,displayname\r\njohn,\"a,b \"\"c\"\"\nd\",yes,John\nmary,pw2,,\n";
         let yaml = "- {username: john, password: \"a,b \\\"c\\\"\\nd\", admin: 'yes', displayname: John}\n\
                     - {username: mary, password: pw2}\n";
-        assert_eq!(csv(text).unwrap(), Value::Array(parse(yaml, false).unwrap()));
+        assert_eq!(csv(text).unwrap(), Value::Array(parse(yaml, false, &USERS).unwrap()));
         // Columns in any order, names padded, a byte-order mark.
         let text = "\u{feff}admin , username\nno,john\n";
         assert_eq!(csv(text).unwrap(), json!([{"username": "john", "admin": "no"}]));
@@ -377,20 +428,26 @@ mod tests {
             ("users:\n  - username: john\n", false),
             ("{\"matrix_user_users\": [{\"username\": \"john\"}]}", true),
         ] {
-            assert_eq!(Value::Array(parse(text, json).unwrap()), list, "{text}");
+            assert_eq!(Value::Array(parse(text, json, &USERS).unwrap()), list, "{text}");
         }
-        let error = parse("people: []\nmore: 1\n", false).unwrap_err();
+        let error = parse("people: []\nmore: 1\n", false, &USERS).unwrap_err();
         assert!(error.contains("found the keys `more`, `people`"), "{error}");
-        let error = parse("users: [{username: john}]\nmore: 1\n", false).unwrap_err();
+        let error = parse("users: [{username: john}]\nmore: 1\n", false, &USERS).unwrap_err();
         assert!(error.contains("found the keys `more`, `users`"), "{error}");
-        assert!(parse("[{", true).unwrap_err().contains("not valid JSON"));
-        assert!(parse("[] x", true).unwrap_err().contains("not valid JSON"));
+        assert!(parse("[{", true, &USERS).unwrap_err().contains("not valid JSON"));
+        assert!(parse("[] x", true, &USERS).unwrap_err().contains("not valid JSON"));
         // What is not a list is not quoted.
         for (text, json) in [("s3cret-pw", false), ("\"s3cret-pw\"", true), ("", false), ("7", true)] {
-            assert_eq!(parse(text, json).unwrap_err(), NOT_A_LIST, "{text}");
+            assert_eq!(parse(text, json, &USERS).unwrap_err(), USERS.not_a_list(), "{text}");
         }
         for text in ["users: s3cret-pw\n", "users:\n", "users: {a: s3cret-pw}\n"] {
-            assert_eq!(parse(text, false).unwrap_err(), "`users` must be a list of users", "{text}");
+            assert_eq!(parse(text, false, &USERS).unwrap_err(), "`users` must be a list of users", "{text}");
         }
+        // The tokens file: the same reading, its own key and words.
+        let tokens = parse("matrix_user_registration_tokens: [{name: spring}]\n", false, &TOKENS).unwrap();
+        assert_eq!(Value::Array(tokens), json!([{"name": "spring"}]));
+        let error = parse("users: []\n", false, &TOKENS).unwrap_err();
+        assert!(error.starts_with("must be a list of tokens, or a mapping with the one key `tokens`"), "{error}");
+        assert_eq!(parse("tokens: 7\n", false, &TOKENS).unwrap_err(), "`tokens` must be a list of tokens");
     }
 }

@@ -133,6 +133,14 @@ pub(crate) async fn ensure_seen<B: Backend>(
     if let Some(problem) = wanted.password.and_then(|password| backend.password_problem(password)) {
         return Err(PlanError::Password { user: user.to_string(), problem }.into());
     }
+    // A user type this server cannot give: refused before any request, whether or not the
+    // account exists, so that the same task does not pass on one run and fail on another (a
+    // state other than present never creates, so it takes none).
+    if let (Some(user_type), AccountState::Present) = (wanted.user_type, wanted.state) {
+        unsupported(backend, Operation::CreateWithUserType, || {
+            format!("creating {user} as a {} user", user_type.name())
+        })?;
+    }
     // A password that will be checked or may be set, on a server that takes none (passwords
     // turned off): refused before any request about the user.
     let password_problem = || {
@@ -179,6 +187,7 @@ fn operation_of(action: Action) -> Operation {
         Action::SetAdmin(_) => Operation::SetAdmin,
         Action::SetPassword => Operation::SetPassword,
         Action::AddEmail => Operation::AddEmail,
+        Action::SetDisplayname => Operation::SetDisplayname,
         Action::Lock => Operation::Lock,
         Action::Unlock => Operation::Unlock,
         Action::Deactivate { .. } => Operation::Deactivate,
@@ -194,6 +203,18 @@ fn sets_password(action: Action) -> bool {
     )
 }
 
+/// What this server cannot do at all, as the error that says so (`action`: what was asked).
+fn unsupported<B: Backend>(
+    backend: &B,
+    operation: Operation,
+    action: impl FnOnce() -> String,
+) -> Result<(), homeserver::Error> {
+    match backend.unsupported(operation) {
+        Some(why) => Err(homeserver::Error::Unsupported { action: action(), why }),
+        None => Ok(()),
+    }
+}
+
 /// Refuses, before any change, a plan this server cannot carry out at all (Dendrite cannot
 /// lock) or not without the password it lacks.
 fn can_do<B: Backend>(
@@ -202,7 +223,7 @@ fn can_do<B: Backend>(
     wanted: &Wanted<'_>,
     observed: &Observed,
     plan: &Plan,
-) -> Result<(), PlanError> {
+) -> Result<(), Error> {
     for action in &plan.actions {
         let mut operations = vec![operation_of(*action)];
         if *action == (Action::Deactivate { erase: true }) {
@@ -210,12 +231,10 @@ fn can_do<B: Backend>(
         }
         let what = action.wording().verb.0;
         for operation in operations {
-            if let Some(why) = backend.unsupported(operation) {
-                return Err(PlanError::Unsupported { what, user: user.to_string(), why });
-            }
+            unsupported(backend, operation, || format!("cannot {what} {user}"))?;
             let own = backend.needs_own_password(operation);
             if (own || sets_password(*action)) && wanted.password.is_none() {
-                return Err(PlanError::NeedsPassword { what, user: user.to_string() });
+                return Err(PlanError::NeedsPassword { what, user: user.to_string() }.into());
             }
             if own && observed.password_matches == Some(false) {
                 return Err(PlanError::Password {
@@ -223,7 +242,8 @@ fn can_do<B: Backend>(
                     problem: format!(
                         "does not log in, and this server can {what} an account only with its own password"
                     ),
-                });
+                }
+                .into());
             }
         }
     }
@@ -274,6 +294,8 @@ async fn observe<B: Backend>(
     seen: Option<Lookup>,
 ) -> Result<Observed, Error> {
     let mut observed = Observed::default();
+    // The display name, where the look-up shows it.
+    let mut shown_name = None;
     let lookup = match seen {
         Some(lookup) => lookup,
         None if backend.missing_for(Operation::LookUp).is_none() => backend.look_up(user).await?,
@@ -287,6 +309,7 @@ async fn observe<B: Backend>(
             observed.deactivated = account.deactivated;
             observed.locked = account.locked;
             observed.unfinished = account.unfinished;
+            shown_name = account.displayname;
         }
         Lookup::Unknown => {}
     }
@@ -319,9 +342,23 @@ async fn observe<B: Backend>(
             None => {}
         }
     }
-    if let (Some(email), Some(true)) = (wanted.email, observed.exists) {
+    // Email and display name matter only to an account that is to be present.
+    if observed.exists != Some(true) || wanted.state != AccountState::Present {
+        return Ok(observed);
+    }
+    if let Some(email) = wanted.email {
         if backend.missing_for(Operation::AddEmail).is_none() {
             observed.has_email = Some(backend.has_email(user, email).await?);
+        }
+    }
+    if let Some(name) = wanted.displayname {
+        unsupported(backend, Operation::SetDisplayname, || format!("keeping the display name of {user} in step"))?;
+        if backend.missing_for(Operation::SetDisplayname).is_none() {
+            let current = match shown_name {
+                Some(current) => current,
+                None => backend.displayname(user).await?,
+            };
+            observed.displayname_matches = Some(current.as_deref() == Some(name));
         }
     }
     Ok(observed)
@@ -330,7 +367,12 @@ async fn observe<B: Backend>(
 async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, action: Action) -> Result<(), Error> {
     let what = action.wording().verb.0;
     let new = |admin| -> Result<NewAccount<'_>, Error> {
-        Ok(NewAccount { password: password(wanted, user, what)?, admin, displayname: wanted.displayname })
+        Ok(NewAccount {
+            password: password(wanted, user, what)?,
+            admin,
+            displayname: wanted.displayname,
+            user_type: wanted.user_type,
+        })
     };
     match action {
         Action::Create { admin } => backend.create(user, &new(admin)?).await?,
@@ -348,6 +390,7 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
         Action::SetAdmin(admin) => backend.set_admin(user, admin).await?,
         Action::SetPassword => backend.set_password(user, password(wanted, user, what)?).await?,
         Action::AddEmail => backend.add_email(user, wanted.email.unwrap_or_default()).await?,
+        Action::SetDisplayname => backend.set_displayname(user, wanted.displayname.unwrap_or_default()).await?,
         Action::Lock => backend.set_locked(user, true).await?,
         Action::Unlock => backend.set_locked(user, false).await?,
         Action::Deactivate { erase } => backend.deactivate(user, erase, wanted.password).await?,
@@ -358,7 +401,7 @@ async fn apply<B: Backend>(backend: &B, user: &UserId, wanted: &Wanted<'_>, acti
 
 #[cfg(test)]
 mod tests {
-    use homeserver::{Operation, Secret};
+    use homeserver::{Operation, Secret, UserType};
 
     use super::*;
     use crate::fake::{refused, user, Call, Fake, Stored};
@@ -375,6 +418,7 @@ mod tests {
             admin,
             update_password,
             displayname: None,
+            user_type: None,
             email: None,
         }
     }
@@ -1020,5 +1064,163 @@ mod tests {
         // Failures are per user: another user is not affected.
         let fake = Fake::new().failing(Call::Create, Some("jane"), refused("asking"));
         assert!(run(&fake, &want(&password, None, OnCreate), false).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_existing_users_display_name_is_made_the_wanted_one() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { displayname: Some("John Smith"), ..want(&password, None, OnCreate) };
+        let named = |name: Option<&str>| Stored { displayname: name.map(str::to_string), ..Stored::new("pw", false) };
+        for before in [None, Some("john"), Some("John smith")] {
+            let fake = Fake::new().with("john", named(before));
+
+            // Check mode reads the name, predicts the change and writes nothing.
+            let check = run(&fake, &wanted, true).await.unwrap();
+            assert_eq!(check.plan.actions, vec![Action::SetDisplayname]);
+            assert_eq!(check.message(), "would set the display name of @john:example.com");
+            assert_eq!(fake.writes(), vec![]);
+            assert_eq!(fake.account("john"), Some(named(before)));
+
+            let outcome = run(&fake, &wanted, false).await.unwrap();
+            assert_eq!(outcome.plan, check.plan, "check mode predicts the real run");
+            assert!(outcome.changed() && !outcome.created() && !outcome.password_changed());
+            assert_eq!(outcome.message(), "set the display name of @john:example.com");
+            assert_eq!(outcome.plan.diff().1["displayname"], "changed");
+            assert_eq!(fake.account("john"), Some(named(Some("John Smith"))));
+            assert_eq!(
+                fake.calls(),
+                calls(&[Call::LookUp, Call::Displayname, Call::LookUp, Call::Displayname, Call::SetDisplayname])
+            );
+
+            // As wanted now: no change, and the diff says nothing of the name.
+            let again = run(&fake, &wanted, false).await.unwrap();
+            assert!(!again.changed(), "{again:?}");
+            assert_eq!(again.plan.diff().1.get("displayname"), None);
+        }
+        // Not asked for a name: not read.
+        let fake = Fake::new().with("john", named(Some("Someone")));
+        assert!(!run(&fake, &want(&password, None, OnCreate), false).await.unwrap().changed());
+        assert_eq!(fake.count(Call::Displayname), 0);
+
+        // A look-up that shows the name (Synapse's): no request of its own to read it.
+        let fake = Fake::new().showing_names().with("john", named(Some("john")));
+        assert_eq!(run(&fake, &wanted, true).await.unwrap().plan.actions, vec![Action::SetDisplayname]);
+        assert_eq!(run(&fake, &wanted, false).await.unwrap().plan.actions, vec![Action::SetDisplayname]);
+        assert!(!run(&fake, &wanted, false).await.unwrap().changed());
+        assert_eq!(fake.calls(), calls(&[Call::LookUp, Call::LookUp, Call::SetDisplayname, Call::LookUp]));
+        // So does a listing of many users.
+        let fake = Fake::new().showing_names().listing().with("john", named(Some("john")));
+        let items = [crate::Item { user: user("john"), wanted: wanted.clone() }];
+        let results = crate::ensure_many(&fake, &items, 1, false, |_| ()).await;
+        assert_eq!(results[0].as_ref().unwrap().plan.actions, vec![Action::SetDisplayname]);
+        assert_eq!(fake.calls(), vec![(Call::List, String::new()), (Call::SetDisplayname, "john".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn the_display_name_follows_the_state() {
+        let password = Secret::new(PASSWORD);
+        let named = |state| Wanted { state, displayname: Some("John"), ..want(&password, None, OnCreate) };
+        let old_name = |stored: Stored| Stored { displayname: Some("old".to_string()), ..stored };
+
+        // Present again: unlocked or reactivated, then named.
+        for (from, first) in [("locked", Action::Unlock), ("deactivated", Action::Reactivate)] {
+            let fake = Fake::new().with("john", old_name(stored_as(from).unwrap()));
+            let check = run(&fake, &named(AccountState::Present), true).await.unwrap();
+            assert_eq!(check.plan.actions, vec![first, Action::SetDisplayname], "{from}");
+            assert_eq!(fake.writes(), vec![]);
+            let outcome = run(&fake, &named(AccountState::Present), false).await.unwrap();
+            assert_eq!(outcome.plan, check.plan, "{from}: check mode predicts the real run");
+            let stored = fake.account("john").unwrap();
+            assert!(!stored.locked && !stored.deactivated, "{from}: {stored:?}");
+            assert_eq!(stored.displayname.as_deref(), Some("John"));
+            assert!(!run(&fake, &named(AccountState::Present), false).await.unwrap().changed());
+        }
+
+        // Locked or deactivated: the name is neither read nor set, even where it cannot be.
+        for state in [AccountState::Locked, AccountState::Deactivated { erase: false }] {
+            let fake = Fake::new()
+                .cannot(Operation::SetDisplayname, "no names here")
+                .with("john", old_name(stored_as("present").unwrap()));
+            let outcome = run(&fake, &named(state), false).await.unwrap();
+            assert_eq!(outcome.plan.actions.len(), 1, "{state:?}");
+            assert_eq!(fake.count(Call::Displayname) + fake.count(Call::SetDisplayname), 0);
+            assert_eq!(fake.account("john").unwrap().displayname.as_deref(), Some("old"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_display_name_the_backend_cannot_keep_stops_the_run_before_any_change() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { displayname: Some("John"), admin: Some(true), ..want(&password, None, OnCreate) };
+        let existing = || Stored::new("pw", false);
+        for check_mode in [false, true] {
+            // Missing a setting (Synapse without a token, Dendrite without its database).
+            let fake =
+                Fake::new().without(Operation::SetDisplayname, Setting::DendriteDatabase).with("john", existing());
+            let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+            assert_eq!(needs(&err), Setting::DendriteDatabase);
+            assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+
+            // Not possible at all (MAS): said why, naming the parameter.
+            let fake = Fake::new().cannot(Operation::SetDisplayname, "no names here; leave out {displayname}");
+            let fake = fake.with("john", existing());
+            let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+            assert_eq!(err.settings(), vec![Setting::Displayname]);
+            assert_eq!(
+                err.render(|s| format!("--{}", s.key())),
+                "keeping the display name of @john:example.com in step: no names here; leave out --displayname"
+            );
+            assert_eq!(fake.calls(), calls(&[Call::LookUp]));
+            assert_eq!(fake.account("john"), Some(existing()));
+        }
+        // A new user is still created with it.
+        let fake = Fake::new()
+            .without(Operation::SetDisplayname, Setting::DendriteDatabase)
+            .cannot(Operation::SetDisplayname, "no names here");
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::Create { admin: true }]);
+        assert_eq!(fake.account("john").unwrap().displayname.as_deref(), Some("John"));
+    }
+
+    #[tokio::test]
+    async fn a_user_type_is_given_on_creation_only_and_refused_where_there_is_none() {
+        let password = Secret::new(PASSWORD);
+        let wanted = Wanted { user_type: Some(UserType::Bot), ..want(&password, None, OnCreate) };
+
+        let fake = Fake::new();
+        let outcome = run(&fake, &wanted, false).await.unwrap();
+        assert_eq!(outcome.plan.actions, vec![Action::Create { admin: false }]);
+        assert_eq!(fake.account("john").unwrap().user_type, Some(UserType::Bot));
+
+        // An existing user's type is left alone: no change, nothing written.
+        let fake = Fake::new().with("john", Stored::new("pw", false));
+        let outcome =
+            run(&fake, &Wanted { user_type: Some(UserType::Support), ..wanted.clone() }, false).await.unwrap();
+        assert!(!outcome.changed());
+        assert_eq!(fake.writes(), vec![]);
+        assert_eq!(fake.account("john").unwrap().user_type, None);
+
+        // A server without user types: refused before any request, existing user or not.
+        for existing in [false, true] {
+            for check_mode in [false, true] {
+                let mut fake = Fake::new().cannot(Operation::CreateWithUserType, "none here; leave out {user_type}");
+                if existing {
+                    fake = fake.with("john", Stored::new("pw", false));
+                }
+                let err = run(&fake, &wanted, check_mode).await.unwrap_err();
+                assert_eq!(err.to_string(), "creating @john:example.com as a bot user: none here; leave out user_type");
+                assert_eq!(err.settings(), vec![Setting::UserType]);
+                assert_eq!(fake.calls(), vec![]);
+            }
+        }
+        // A state that creates nothing takes no type: locking is not refused for it.
+        let fake =
+            Fake::new().cannot(Operation::CreateWithUserType, "none here").with("john", Stored::new("pw", false));
+        let locked = Wanted { state: AccountState::Locked, ..wanted.clone() };
+        assert_eq!(run(&fake, &locked, false).await.unwrap().plan.actions, vec![Action::Lock]);
+        let fake = Fake::new().cannot(Operation::CreateWithUserType, "none here");
+        let outcome = run(&fake, &locked, false).await.unwrap();
+        assert_eq!(outcome.message(), "@john:example.com is missing: nothing to lock");
+        assert_eq!(fake.account("john"), None);
     }
 }

@@ -249,7 +249,7 @@ mod tests {
     fn account(localpart: &str, admin: Option<bool>, appservice: Option<bool>, guest: bool) -> Listed {
         Listed {
             localpart: localpart.to_string(),
-            account: Account { admin, deactivated: false, locked: false, unfinished: false },
+            account: Account { admin, deactivated: false, locked: false, unfinished: false, displayname: None },
             guest,
             appservice,
         }
@@ -356,6 +356,7 @@ mod tests {
                 admin: None,
                 update_password: UpdatePassword::OnCreate,
                 displayname: None,
+                user_type: None,
                 email: None,
             };
             let items: Vec<Item> =

@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use homeserver::{
     Account, Backend, Error, Listed, Login, Lookup, NewAccount, Operation, Secret, Setting, UserId, UserIdRules,
+    UserType,
 };
 
 pub(crate) const SERVER: &str = "example.com";
@@ -53,6 +54,8 @@ pub(crate) enum Call {
     SetLocked,
     Deactivate,
     Reactivate,
+    Displayname,
+    SetDisplayname,
 }
 
 impl Call {
@@ -64,6 +67,7 @@ impl Call {
                 | Call::SetAdmin
                 | Call::SetPassword
                 | Call::AddEmail
+                | Call::SetDisplayname
                 | Call::SetLocked
                 | Call::Deactivate
                 | Call::Reactivate
@@ -81,6 +85,7 @@ pub(crate) struct Stored {
     pub locked: bool,
     pub unfinished: bool,
     pub displayname: Option<String>,
+    pub user_type: Option<UserType>,
     pub emails: Vec<String>,
     /// Deactivated with `erase`.
     pub erased: bool,
@@ -114,6 +119,8 @@ pub(crate) struct Fake {
     lists: bool,
     /// Accounts an application service registered (the listing does not say; a look-up does).
     appservices: HashSet<String>,
+    /// Look-ups and listings show the display name (Synapse's admin API does).
+    names_shown: bool,
     admin_unseen: bool,
     password_problem: Option<String>,
     passwords_refused: Option<String>,
@@ -140,6 +147,7 @@ impl Fake {
             unforeseeable: Vec::new(),
             lists: false,
             appservices: HashSet::new(),
+            names_shown: false,
             admin_unseen: false,
             password_problem: None,
             passwords_refused: None,
@@ -217,6 +225,12 @@ impl Fake {
         self
     }
 
+    /// Look-ups and listings show the display name, so that it need not be read on its own.
+    pub(crate) fn showing_names(mut self) -> Fake {
+        self.names_shown = true;
+        self
+    }
+
     /// Look-ups and listings cannot see the admin flag, and neither can a login (Dendrite
     /// without its database).
     pub(crate) fn admin_unseen(mut self) -> Fake {
@@ -282,6 +296,7 @@ impl Fake {
             deactivated: stored.deactivated,
             locked: stored.locked,
             unfinished: stored.unfinished,
+            displayname: self.names_shown.then(|| stored.displayname.clone()),
         }
     }
 
@@ -437,6 +452,7 @@ impl Backend for Fake {
             password: Some(account.password.expose().to_string()),
             admin: account.admin,
             displayname: account.displayname.map(str::to_string),
+            user_type: account.user_type,
             ..Stored::default()
         };
         accounts.insert(localpart, stored);
@@ -497,5 +513,15 @@ impl Backend for Fake {
             stored.deactivated = false;
             stored.password = Some(password.expose().to_string());
         })
+    }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        let _flight = self.enter(Call::Displayname, user.localpart()).await?;
+        Ok(self.accounts.borrow().get(user.localpart()).and_then(|stored| stored.displayname.clone()))
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        let _flight = self.enter(Call::SetDisplayname, user.localpart()).await?;
+        self.change(user, "setting the display name of", |stored| stored.displayname = Some(name.to_string()))
     }
 }

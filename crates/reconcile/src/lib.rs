@@ -11,6 +11,7 @@ pub mod exact;
 mod fake;
 mod many;
 mod plan;
+pub mod tokens;
 mod wording;
 
 pub use engine::{ensure, Error, Outcome};

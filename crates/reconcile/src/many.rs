@@ -50,7 +50,7 @@ pub async fn ensure_listed<B: Backend>(
     stream::iter(items)
         .map(|item| {
             let seen = listed.map(|accounts| {
-                accounts.get(item.user.localpart()).map_or(Lookup::Missing, |account| Lookup::Found(*account))
+                accounts.get(item.user.localpart()).map_or(Lookup::Missing, |account| Lookup::Found(account.clone()))
             });
             ensure_seen(backend, &item.user, &item.wanted, seen, check_mode)
         })
@@ -70,6 +70,8 @@ pub struct Totals {
     pub password_changed: usize,
     /// Accounts given an email address.
     pub email_added: usize,
+    /// Existing accounts whose display name was set (new ones count as created).
+    pub displayname_set: usize,
     pub locked: usize,
     pub unlocked: usize,
     pub deactivated: usize,
@@ -103,6 +105,7 @@ impl Totals {
                 Action::SetAdmin(false) => self.demoted += 1,
                 Action::SetPassword => self.password_changed += 1,
                 Action::AddEmail => self.email_added += 1,
+                Action::SetDisplayname => self.displayname_set += 1,
                 Action::Lock => self.locked += 1,
                 Action::Unlock => self.unlocked += 1,
                 Action::Deactivate { erase: false } => self.deactivated += 1,
@@ -121,6 +124,7 @@ impl Totals {
             self.demoted,
             self.password_changed,
             self.email_added,
+            self.displayname_set,
             self.locked,
             self.unlocked,
             self.deactivated,
@@ -160,6 +164,7 @@ mod tests {
             admin,
             update_password,
             displayname: None,
+            user_type: None,
             email: None,
         }
     }

@@ -1,6 +1,6 @@
 //! The decision table: observed account and wanted account in, actions out.
 
-use homeserver::{Operation, Secret, Setting, UserId};
+use homeserver::{Operation, Secret, Setting, UserId, UserType};
 use serde_json::{json, Value};
 
 /// When an existing user's password is made the wanted one.
@@ -36,7 +36,10 @@ pub struct Wanted<'a> {
     /// `None`: leave an existing account's flag alone; create a new one without admin rights.
     pub admin: Option<bool>,
     pub update_password: UpdatePassword,
+    /// The display name the account should have (a new one is created with it).
     pub displayname: Option<&'a str>,
+    /// The type a new account is created with; an existing account's is left as it is.
+    pub user_type: Option<UserType>,
     /// An email address the account should have (added as verified).
     pub email: Option<&'a str>,
 }
@@ -55,6 +58,8 @@ pub struct Observed {
     pub unfinished: bool,
     /// Whether the account has the wanted email address; `None` when not asked.
     pub has_email: Option<bool>,
+    /// Whether the account's display name is the wanted one; `None` when not asked.
+    pub displayname_matches: Option<bool>,
 }
 
 /// One change to make on the server.
@@ -72,6 +77,7 @@ pub enum Action {
     SetAdmin(bool),
     SetPassword,
     AddEmail,
+    SetDisplayname,
     Lock,
     Unlock,
     Deactivate {
@@ -146,8 +152,6 @@ pub struct Plan {
 pub enum PlanError {
     #[error("{what} {user} needs `{setting}`")]
     Needs { what: &'static str, user: String, setting: Setting },
-    #[error("{what} {user} cannot be done here: {why}")]
-    Unsupported { what: &'static str, user: String, why: &'static str },
     #[error("{what} {user} needs its password")]
     NeedsPassword { what: &'static str, user: String },
     #[error("{}", unfinished(user, &own_name))]
@@ -202,6 +206,9 @@ impl Plan {
         }
         if self.actions.contains(&Action::AddEmail) {
             after["email"] = "added".into();
+        }
+        if self.actions.contains(&Action::SetDisplayname) {
+            after["displayname"] = "changed".into();
         }
         (before, after)
     }
@@ -333,6 +340,19 @@ pub fn plan(
                     None => return Err(not_observed(Operation::AddEmail, "the email addresses")),
                 }
             }
+            if wanted.displayname.is_some() {
+                match observed.displayname_matches {
+                    Some(true) => {}
+                    Some(false) => {
+                        require(Operation::SetDisplayname, "setting the display name of")?;
+                        actions.push(Action::SetDisplayname);
+                    }
+                    None => {
+                        require(Operation::SetDisplayname, "checking the display name of")?;
+                        return Err(PlanError::NotObserved { what: "the display name", user: user.to_string() });
+                    }
+                }
+            }
             let after = State { exists: Some(true), admin, standing: Some(Standing::Active) };
             Ok(Plan { actions, before, after, password_changes, note: None })
         }
@@ -388,6 +408,7 @@ mod tests {
             admin,
             update_password,
             displayname: None,
+            user_type: None,
             email: None,
         };
         plan(&john(), &observed, &wanted, missing(given), check_mode)
@@ -405,6 +426,7 @@ mod tests {
         password_matches: None,
         unfinished: false,
         has_email: None,
+        displayname_matches: None,
     };
     const UNKNOWN: Observed = Observed { exists: None, ..MISSING };
     use UpdatePassword::{Always, OnCreate};
@@ -471,6 +493,7 @@ mod tests {
             admin: Some(true),
             update_password: OnCreate,
             displayname: None,
+            user_type: None,
             email: None,
         };
         let missing = |op| (op == Operation::SetAdmin).then_some(Setting::DendriteDatabase);
@@ -491,7 +514,7 @@ mod tests {
     }
 
     fn wanting(state: AccountState, update_password: UpdatePassword, password: Option<&Secret>) -> Wanted<'_> {
-        Wanted { password, state, admin: None, update_password, displayname: None, email: None }
+        Wanted { password, state, admin: None, update_password, displayname: None, user_type: None, email: None }
     }
 
     const PRESENT: AccountState = AccountState::Present;
@@ -636,5 +659,57 @@ mod tests {
         let (before, after) = plan.diff();
         assert_eq!(before, json!({"exists": true, "admin": true}));
         assert_eq!(after, json!({"exists": true, "admin": false, "password": "changed"}));
+    }
+
+    #[test]
+    fn the_display_name_table() {
+        // (account seen, wanted state, what the backend lacks, check mode's and the real run's answer)
+        type Row = (Observed, AccountState, Option<Setting>, Result<Vec<Action>, Setting>);
+        let with = |matches| Observed { displayname_matches: matches, ..found(false, None) };
+        let locked = Observed { locked: true, ..with(Some(false)) };
+        let deactivated = Observed { deactivated: true, ..with(Some(false)) };
+        let rows: Vec<Row> = vec![
+            // Created with the name, whatever else is seen.
+            (MISSING, PRESENT, None, Ok(vec![Action::Create { admin: false }])),
+            (MISSING, PRESENT, Some(Setting::AdminAccessToken), Ok(vec![Action::Create { admin: false }])),
+            // Matches: nothing; differs: set.
+            (with(Some(true)), PRESENT, None, Ok(vec![])),
+            (with(Some(false)), PRESENT, None, Ok(vec![Action::SetDisplayname])),
+            // Not seen: what would show it is named, before any change.
+            (with(None), PRESENT, Some(Setting::AdminAccessToken), Err(Setting::AdminAccessToken)),
+            (with(None), PRESENT, Some(Setting::DendriteDatabase), Err(Setting::DendriteDatabase)),
+            // Made present again, then named.
+            (locked, PRESENT, None, Ok(vec![Action::Unlock, Action::SetDisplayname])),
+            (deactivated, PRESENT, None, Ok(vec![Action::Reactivate, Action::SetDisplayname])),
+            // Locked or deactivated: the name is left alone, and need not be seen.
+            (with(Some(false)), LOCKED, None, Ok(vec![Action::Lock])),
+            (with(None), LOCKED, Some(Setting::AdminAccessToken), Ok(vec![Action::Lock])),
+            (with(Some(false)), DEACTIVATED, None, Ok(vec![Action::Deactivate { erase: false }])),
+            (locked, LOCKED, None, Ok(vec![])),
+            (MISSING, DEACTIVATED, None, Ok(vec![])),
+        ];
+        let password = Secret::new("pw");
+        let named = |state| Wanted { displayname: Some("John"), ..wanting(state, OnCreate, Some(&password)) };
+        for (i, (observed, state, lacks, expected)) in rows.into_iter().enumerate() {
+            let wanted = named(state);
+            let missing = |op| if op == Operation::SetDisplayname { lacks } else { None };
+            let real = plan(&john(), &observed, &wanted, missing, false);
+            let check = plan(&john(), &observed, &wanted, missing, true);
+            assert_eq!(real, check, "row {i}: check mode predicts the real run");
+            match (real, expected) {
+                (Ok(plan), Ok(actions)) => assert_eq!(plan.actions, actions, "row {i}"),
+                (Err(PlanError::Needs { setting, what, .. }), Err(wanted)) => {
+                    assert_eq!((setting, what), (wanted, "checking the display name of"), "row {i}")
+                }
+                (got, expected) => panic!("row {i}: got {got:?}, expected {expected:?}"),
+            }
+        }
+        // Unseen with nothing missing: said so, never passed as unchanged.
+        let wanted = named(PRESENT);
+        let err = plan(&john(), &with(None), &wanted, |_| None, false).unwrap_err();
+        assert_eq!(err.to_string(), "could not find out the display name of @john:example.com");
+        // Its diff says the name changes, and nothing else.
+        let plan = plan(&john(), &with(Some(false)), &wanted, |_| None, false).unwrap();
+        assert_eq!(plan.diff().1, json!({"exists": true, "admin": false, "displayname": "changed"}));
     }
 }

@@ -49,6 +49,13 @@ const ADD_EMAIL: Wording = Wording {
     total: ("email to add", "email added"),
 };
 
+const SET_DISPLAYNAME: Wording = Wording {
+    verb: ("set", "set"),
+    object: "the display name of {user}",
+    line: ("set display name", "display name set"),
+    total: ("display name to set", "display name set"),
+};
+
 const LOCK: Wording =
     Wording { verb: ("lock", "locked"), object: "{user}", line: ("lock", "locked"), total: ("to lock", "locked") };
 const UNLOCK: Wording = Wording {
@@ -97,6 +104,7 @@ impl Action {
             Action::SetAdmin(false) => DEMOTE,
             Action::SetPassword => SET_PASSWORD,
             Action::AddEmail => ADD_EMAIL,
+            Action::SetDisplayname => SET_DISPLAYNAME,
             Action::Lock => LOCK,
             Action::Unlock => UNLOCK,
             Action::Deactivate { erase: false } => DEACTIVATE,
@@ -143,5 +151,16 @@ impl Note {
 }
 
 /// The kinds of change in the order totals list them.
-pub(crate) const TOTALS_ORDER: [Wording; 10] =
-    [CREATE, PROMOTE, DEMOTE, SET_PASSWORD, ADD_EMAIL, LOCK, UNLOCK, DEACTIVATE, DEACTIVATE_ERASE, REACTIVATE];
+pub(crate) const TOTALS_ORDER: [Wording; 11] = [
+    CREATE,
+    PROMOTE,
+    DEMOTE,
+    SET_PASSWORD,
+    ADD_EMAIL,
+    SET_DISPLAYNAME,
+    LOCK,
+    UNLOCK,
+    DEACTIVATE,
+    DEACTIVATE_ERASE,
+    REACTIVATE,
+];

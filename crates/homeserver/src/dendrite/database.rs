@@ -1,9 +1,10 @@
-//! Dendrite's account table, read and changed directly: Dendrite has no API that changes the
-//! admin flag of an existing account, and its own documentation prescribes this update.
+//! Dendrite's account and profile tables, read and changed directly: Dendrite has no API that
+//! changes the admin flag of an existing account (its own documentation prescribes this update),
+//! nor one that sets another user's display name.
 //!
 //! Every wait is bounded by the `timeout` setting: connecting (TCP, TLS and login) and each
 //! query on PostgreSQL, the wait for Dendrite's own writes on SQLite. SQLite is opened read-only
-//! except to change an admin flag, so looking up accounts writes nothing next to the file.
+//! except to change an admin flag or a display name, so looking up accounts writes nothing next to the file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,10 @@ use crate::Error;
 /// `account_type` values of `userapi_accounts` (Dendrite's `userapi/api/api.go`).
 const USER: i16 = 1;
 const ADMIN: i16 = 3;
+
+/// Why a display name could not be read or set: the account has no profile row.
+const NO_PROFILE: &str =
+    "the account has no profile in the database (Dendrite makes one with every account), so nothing was changed";
 
 /// The `timeout` setting's default, until [`AccountsDatabase::with_timeout`] sets it.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -118,6 +123,7 @@ impl AccountsDatabase {
             deactivated,
             locked: false,
             unfinished: false,
+            displayname: None,
         }))
     }
 
@@ -153,7 +159,13 @@ impl AccountsDatabase {
             .map(|(localpart, account_type, deactivated)| {
                 (
                     localpart,
-                    Account { admin: Some(account_type == ADMIN), deactivated, locked: false, unfinished: false },
+                    Account {
+                        admin: Some(account_type == ADMIN),
+                        deactivated,
+                        locked: false,
+                        unfinished: false,
+                        displayname: None,
+                    },
                 )
             })
             .collect())
@@ -170,33 +182,9 @@ impl AccountsDatabase {
             "removing admin rights in {dendrite_database}"
         };
         let (to, from) = if admin { (ADMIN, USER) } else { (USER, ADMIN) };
-        let changed = match &self.place {
-            Place::Postgres { .. } => {
-                let mut guard = self.postgres().await?;
-                let update = async {
-                    // The transaction holds the client; dropped uncommitted, it rolls back.
-                    let client = open_client_mut(&mut guard);
-                    let transaction = client.transaction().await?;
-                    let changed = transaction.execute(UPDATE, &[&to, &localpart, &server_name, &from]).await?;
-                    if changed == 1 {
-                        transaction.commit().await?;
-                    }
-                    Ok::<_, tokio_postgres::Error>(changed)
-                };
-                let outcome = tokio::time::timeout(self.timeout, update).await;
-                self.settle(action, outcome, &mut guard)?
-            }
-            Place::Sqlite(path) => {
-                let mut conn = self.sqlite(path, Access::Write, action)?;
-                let fail = |e| self.sqlite_error(action, e);
-                let transaction = conn.transaction().map_err(fail)?;
-                let changed = transaction.execute(UPDATE, (to, localpart, server_name, from)).map_err(fail)? as u64;
-                if changed == 1 {
-                    transaction.commit().map_err(fail)?;
-                }
-                changed
-            }
-        };
+        let changed = self
+            .update_one(action, UPDATE, &[&to, &localpart, &server_name, &from], (to, localpart, server_name, from))
+            .await?;
         // Anything else was rolled back (the transaction is dropped uncommitted).
         if changed == 1 {
             Ok(())
@@ -208,6 +196,91 @@ impl AccountsDatabase {
                      changed meanwhile, or is neither a regular user nor an admin (a guest or appservice account)"
                 ),
             })
+        }
+    }
+
+    /// The display name in the account's profile: `Ok(None)` when it has none, an error when it
+    /// has no profile (Dendrite makes one with every account).
+    pub async fn displayname(&self, localpart: &str, server_name: &str) -> Result<Option<String>, Error> {
+        const QUERY: &str = "SELECT display_name FROM userapi_profiles WHERE localpart = $1 AND server_name = $2";
+        let action = "reading the display name from {dendrite_database}";
+        let row: Option<Option<String>> = match &self.place {
+            Place::Postgres { .. } => {
+                let mut guard = self.postgres().await?;
+                let outcome = tokio::time::timeout(
+                    self.timeout,
+                    open_client(&guard).query_opt(QUERY, &[&localpart, &server_name]),
+                )
+                .await;
+                self.settle(action, outcome, &mut guard)?.map(|row| row.get(0))
+            }
+            Place::Sqlite(path) => {
+                let conn = self.sqlite(path, Access::Read, action)?;
+                let fail = |e| self.sqlite_error(action, e);
+                let mut statement = conn.prepare(QUERY).map_err(fail)?;
+                let mut rows = statement.query((localpart, server_name)).map_err(fail)?;
+                match rows.next().map_err(fail)? {
+                    Some(row) => Some(row.get(0).map_err(fail)?),
+                    None => None,
+                }
+            }
+        };
+        match row {
+            // Dendrite writes an empty name for none.
+            Some(name) => Ok(name.filter(|name| !name.is_empty())),
+            None => Err(Error::Database { action: action.to_string(), message: NO_PROFILE.to_string() }),
+        }
+    }
+
+    /// Sets the display name in the account's profile, in a transaction committed only if it
+    /// changed exactly that one row.
+    pub async fn set_displayname(&self, localpart: &str, server_name: &str, name: &str) -> Result<(), Error> {
+        const UPDATE: &str = "UPDATE userapi_profiles SET display_name = $1 WHERE localpart = $2 AND server_name = $3";
+        let action = "setting the display name in {dendrite_database}";
+        let changed =
+            self.update_one(action, UPDATE, &[&name, &localpart, &server_name], (name, localpart, server_name)).await?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(Error::Database { action: action.to_string(), message: NO_PROFILE.to_string() })
+        }
+    }
+
+    /// Runs `update` (with the same values for either database) in a transaction that is
+    /// committed only if it changed exactly one row; how many rows it would have changed.
+    async fn update_one(
+        &self,
+        action: &str,
+        update: &str,
+        values: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        sqlite_values: impl rusqlite::Params,
+    ) -> Result<u64, Error> {
+        match &self.place {
+            Place::Postgres { .. } => {
+                let mut guard = self.postgres().await?;
+                let run = async {
+                    // The transaction holds the client; dropped uncommitted, it rolls back.
+                    let client = open_client_mut(&mut guard);
+                    let transaction = client.transaction().await?;
+                    let changed = transaction.execute(update, values).await?;
+                    if changed == 1 {
+                        transaction.commit().await?;
+                    }
+                    Ok::<_, tokio_postgres::Error>(changed)
+                };
+                let outcome = tokio::time::timeout(self.timeout, run).await;
+                self.settle(action, outcome, &mut guard)
+            }
+            Place::Sqlite(path) => {
+                let mut conn = self.sqlite(path, Access::Write, action)?;
+                let fail = |e| self.sqlite_error(action, e);
+                let transaction = conn.transaction().map_err(fail)?;
+                let changed = transaction.execute(update, sqlite_values).map_err(fail)? as u64;
+                if changed == 1 {
+                    transaction.commit().map_err(fail)?;
+                }
+                Ok(changed)
+            }
         }
     }
 

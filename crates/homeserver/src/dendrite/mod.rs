@@ -1,7 +1,7 @@
 //! Dendrite: shared-secret registration to create users, `/register/available` to see whether
 //! one exists, password login to check a password and (seen from the user's own session) the
 //! admin flag, and the account database for what Dendrite has no API for: reading and changing
-//! the admin flag of an existing account.
+//! the admin flag and the display name of an existing account.
 
 mod database;
 mod postgres;
@@ -55,6 +55,11 @@ impl Dendrite {
         Ok(Dendrite { http, server_name, shared_secret, admin_token, database })
     }
 
+    /// The transport and admin token, for the registration-token API.
+    pub(crate) fn admin_access(&self) -> (&Http, Option<&Secret>) {
+        (&self.http, self.admin_token.as_ref())
+    }
+
     fn database(&self, action: &str) -> Result<&AccountsDatabase, Error> {
         self.database
             .as_ref()
@@ -85,7 +90,9 @@ impl Backend for Dendrite {
     fn missing_for(&self, operation: Operation) -> Option<Setting> {
         match operation {
             Operation::Create if self.shared_secret.is_none() => Some(Setting::RegistrationSharedSecret),
-            Operation::SetAdmin if self.database.is_none() => Some(Setting::DendriteDatabase),
+            Operation::SetAdmin | Operation::SetDisplayname if self.database.is_none() => {
+                Some(Setting::DendriteDatabase)
+            }
             Operation::SetPassword if self.admin_token.is_none() => Some(Setting::AdminAccessToken),
             Operation::AddEmail => Some(Setting::MasBackend),
             // Without the database a deactivated account looks like any other (and its password
@@ -106,6 +113,10 @@ impl Backend for Dendrite {
             Operation::Reactivate => Some(
                 "Dendrite has no way to reactivate an account (no admin API; its deactivation also left the rooms and \
                  deleted the devices); register a new account instead",
+            ),
+            Operation::CreateWithUserType => Some(
+                "Dendrite has no user types (its shared-secret registration ignores one, and would refuse the request \
+                 whose MAC includes it); leave out {user_type}",
             ),
             _ => None,
         }
@@ -129,9 +140,13 @@ impl Backend for Dendrite {
         let reply = self.http.send(Request::get(path, &action)).await?;
         match (reply.status, reply.errcode()) {
             (200, _) => Ok(Lookup::Missing),
-            (400, Some("M_USER_IN_USE")) => {
-                Ok(Lookup::Found(Account { admin: None, deactivated: false, locked: false, unfinished: false }))
-            }
+            (400, Some("M_USER_IN_USE")) => Ok(Lookup::Found(Account {
+                admin: None,
+                deactivated: false,
+                locked: false,
+                unfinished: false,
+                displayname: None,
+            })),
             _ => Err(reply.refused(&action, None)),
         }
     }
@@ -194,7 +209,7 @@ impl Backend for Dendrite {
         }
         let Some(password) = password else {
             let why = "Dendrite deactivates an account only with its own password, and none was given";
-            return Err(Error::Unsupported { action, why: why.into() });
+            return Err(Error::Unsupported { action, why });
         };
         let Some(session) =
             log_in(&self.http, user, password, &format!("logging in as {user} to deactivate it")).await?
@@ -234,6 +249,17 @@ impl Backend for Dendrite {
     async fn reactivate(&self, user: &UserId, _password: &Secret) -> Result<(), Error> {
         Err(self.cannot(user, Operation::Reactivate))
     }
+
+    async fn displayname(&self, user: &UserId) -> Result<Option<String>, Error> {
+        let action = format!("reading the display name of {user}");
+        self.database(&action)?.displayname(user.localpart(), &self.server_name).await
+    }
+
+    async fn set_displayname(&self, user: &UserId, name: &str) -> Result<(), Error> {
+        // The profile only: the name in the rooms the user has joined stays until the user sets it.
+        let action = format!("setting the display name of {user}");
+        self.database(&action)?.set_displayname(user.localpart(), &self.server_name, name).await
+    }
 }
 
 impl Dendrite {
@@ -241,7 +267,7 @@ impl Dendrite {
     fn cannot(&self, user: &UserId, operation: Operation) -> Error {
         Error::Unsupported {
             action: format!("changing the state of {user}"),
-            why: self.unsupported(operation).unwrap_or("Dendrite cannot do this").to_string(),
+            why: self.unsupported(operation).unwrap_or("Dendrite cannot do this"),
         }
     }
 }
