@@ -137,8 +137,9 @@ pub enum Failure {
     Start(String),
     /// Reaching the homeserver, looking the user up or changing it failed.
     Run(reconcile::Error),
-    /// Exact mode could not run (no full listing, too many to prune): nothing was changed.
-    Exact(ExactError),
+    /// Exact mode could not run (no full listing, too many to prune): nothing was changed. Boxed:
+    /// the rarest failure need not make every result that can fail larger.
+    Exact(Box<ExactError>),
 }
 
 impl Failure {
@@ -593,7 +594,7 @@ async fn ensure_list<B: Backend>(
                 .collect();
             let named: HashSet<&str> =
                 items.iter().map(|item| &item.user).chain(&failed).map(UserId::localpart).collect();
-            Some(reconcile::exact::select(backend, &named, exact).await.map_err(Failure::Exact)?)
+            Some(reconcile::exact::select(backend, &named, exact).await.map_err(|e| Failure::Exact(Box::new(e)))?)
         }
         None => None,
     };
