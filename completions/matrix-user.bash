@@ -283,7 +283,7 @@ _matrix__user() {
             return 0
             ;;
         matrix__subcmd__user__subcmd__ensure)
-            opts="-q -h --update-password --concurrency --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
+            opts="-q -h --update-password --concurrency --exact --absent-state --keep --max-changes --config --homeserver-url --server-name --backend --registration-shared-secret-file --admin-access-token-file --synapse-config --dendrite-config --provision-admin --provision-admin-file --provision-admin-user --validate-certs --ca-path --timeout --wait-timeout --dendrite-database-file --mas-url --mas-client-id --mas-client-secret-file --skip-password-check --mas-login-interval --mas-login-wait --check --diff --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,6 +294,18 @@ _matrix__user() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --absent-state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-changes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,7 +57,7 @@ complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "unlock" -d 
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "reactivate" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
-complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "token" -d 'Create, change or delete one registration token, as the module matrix_registration_token'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "tokens" -d 'Ensure every registration token of a YAML or JSON file, as the module\'s `tokens` list'
 complete -c matrix-user -n "__fish_matrix_user_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -226,6 +226,9 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -s q
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand deactivate" -s h -l help -d 'Print help'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l update-password -d 'update_password of every user that does not set its own [default: on_create]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l concurrency -d 'Most requests at once [default: 4]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l absent-state -d 'In exact mode, what becomes of an account the list does not name [default: locked]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l keep -d 'With --exact, a localpart never pruned (a glob: * and ?); may be given again' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l max-changes -d 'In exact mode, the most accounts pruned, as a count or a share of the server\'s (N or N%) [default: 10%]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l config -d 'Config file [default: $XDG_CONFIG_HOME/matrix-user/config.yaml; env: MATRIX_USER_CONFIG]' -r -F
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l homeserver-url -d 'Client-server API base URL [default: http://127.0.0.1:8008]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l server-name -d 'Domain of user IDs (@john:DOMAIN) [default: learnt with the admin token]' -r
@@ -248,6 +251,7 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-c
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l skip-password-check -d 'With MAS, set passwords it finds too simple: yes or no [default: no]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-login-interval -d 'With MAS, seconds between password-check logins once its rate limit is hit [default: 20]' -r
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l mas-login-wait -d 'With MAS, the longest a run waits for its login rate limit in all [default: 600]' -r
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l exact -d 'Exact mode: bring the accounts the file does not name to --absent-state (the module\'s `exclusive`); never admins, appservice users, guests or --keep'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l check -d 'Change nothing; say what a real run would change'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l diff -d 'Also show each change\'s before and after'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand ensure" -l json -d 'Print the module\'s result object (one JSON line) instead of text'
@@ -314,7 +318,7 @@ complete -c matrix-user -n "__fish_matrix_user_using_subcommand tokens" -s h -l 
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "register" -d 'Create one user, or bring an existing one to the wanted admin state (unlocking or reactivating it)'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "lock" -d 'Lock a user: the account stays but cannot log in (Synapse, MAS); a missing user is left missing'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "deactivate" -d 'Deactivate a user: its sessions end and it cannot log in; a missing user is left missing'
-complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "ensure" -d 'Ensure every user of a YAML or JSON file, as the module\'s `users` list'
+complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "ensure" -d 'Ensure every user of a YAML, JSON or CSV file, as the module\'s `users_file`'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "token" -d 'Create, change or delete one registration token, as the module matrix_registration_token'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "tokens" -d 'Ensure every registration token of a YAML or JSON file, as the module\'s `tokens` list'
 complete -c matrix-user -n "__fish_matrix_user_using_subcommand help; and not __fish_seen_subcommand_from register lock deactivate ensure token tokens help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

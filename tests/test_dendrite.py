@@ -146,3 +146,14 @@ def test_the_command_line_tool_promotes_with_the_database_file(dendrite, run_den
     r = run_dendrite.cli("register", name, "--admin", "yes", *flags, env=env, secrets=[password])
     assert r.returncode == 0 and "promoted" in r.stdout, r.output
     assert dendrite.is_admin(name, password) is True
+
+
+def test_exact_mode_is_refused_changing_nothing(dendrite, run_dendrite, name):
+    """Dendrite has no listing of every account here (and cannot lock one, nor deactivate one
+    without its password): exact mode fails before any change, the listed user not created."""
+    password = "dendrite-Exact-77"
+    users = [{"username": name, "password": password}]
+    result = run_dendrite.module(run_dendrite.connection(users=users, exclusive=True), secrets=[password])
+    assert result["failed"] and not result["changed"], result
+    assert "exact mode needs a listing of every account" in result["msg"], result["msg"]
+    assert not dendrite.can_log_in(name, password)

@@ -411,7 +411,8 @@ def test_a_user_listing_that_never_ends_fails(scripted, tmp_path):
     server = scripted(answer)
     token = "admin-Token-" + uuid.uuid4().hex[:8]
     run = make_runner(FakeTarget(server.url, [token], admin_access_token=token), tmp_path)
-    users = [{"username": f"u{i}", "password": "user-Password-77"} for i in range(20)]
+    # Enough users for one page of the listing (5,000 a page) to replace their look-ups.
+    users = [{"username": f"u{i}", "password": "user-Password-77"} for i in range(40)]
     result = run.module(run.connection(users=users), check_mode=True)
     assert result.get("failed") is True and "does not end" in result["msg"], result
     assert len([p for p in server.paths("GET") if p.startswith("/_synapse/admin/v2/users?")]) <= 4

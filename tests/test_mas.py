@@ -550,3 +550,29 @@ def test_ensure_lists_the_users_once(mas, run_mas, name, tmp_path):
     lookups = [p for m, p, _ in mas.standin.requests_log if m == "GET" and "/users/by-username/" in p]
     listings = [p for m, p, _ in mas.standin.requests_log if m == "GET" and p.startswith("/api/admin/v1/users?")]
     assert lookups == [] and len(listings) == 1, mas.standin.requests_log
+
+
+def test_exact_mode_locks_the_unlisted(mas, run_mas, name):
+    """Exact mode through MAS's paged user list: the unlisted plain users are locked, an admin is
+    not; the guard, check mode against the real run, and a second run."""
+    users = [{"username": f"{name}-{i}", "password": f"{STRONG}-{i}", "admin": i == 0} for i in range(6)]
+    secrets = [u["password"] for u in users]
+    run_mas.module(run_mas.connection(users=users), secrets=secrets)
+    listed = [users[1], users[2], users[3]]
+    unlisted = [users[4]["username"], users[5]["username"]]
+    params = run_mas.connection(users=listed, exclusive=True)
+
+    guarded = run_mas.module({**params, "max_changes": "1"}, secrets=secrets)
+    assert guarded["failed"] and "would prune 2 of" in guarded["msg"], guarded["msg"]
+
+    check = run_mas.module({**params, "max_changes": "2"}, secrets=secrets, check_mode=True)
+    assert sorted(e["user_id"] for e in check["pruned"]) == sorted(f"@{u}:{mas.server_name}" for u in unlisted), check
+    assert all(mas.user(u).locked_at is None for u in unlisted)
+
+    done = run_mas.module({**params, "max_changes": "2"}, secrets=secrets)
+    assert done["totals"] == check["totals"] and done["totals"]["locked"] == 2, done["totals"]
+    assert all(mas.user(u).locked_at is not None for u in unlisted)
+    assert mas.user(users[0]["username"]).locked_at is None, "an admin was locked"
+
+    again = run_mas.module({**params, "max_changes": "2"}, secrets=secrets)
+    assert not again["changed"] and again["pruned"] == [], again

@@ -39,6 +39,8 @@ from ansible_collections.matrix_user.homeserver.plugins.plugin_utils import star
 display = Display()
 
 MODULE = "matrix_user"
+# With `report`, unchanged users are listed one per line up to this many users in the task.
+REPORT_UNCHANGED_MAX = 100
 PROBE = "MATRIX-USER-PROBE"
 INSTALLED = "MATRIX-USER-INSTALL"
 
@@ -165,8 +167,19 @@ class ActionModule(ActionBase):
             lines.append(f"installed matrix-user {self._installed_as}")
         lines.append(str(result.get("msg") or ""))
         for key in ("users", "tokens"):
-            if isinstance(result.get(key), list):
-                lines += [str(item.get("msg") or "") for item in result[key] if isinstance(item, dict)]
+            items = result.get(key)
+            if isinstance(items, list):
+                # A directory of thousands prints what changed or failed; its unchanged items are
+                # counted in `msg`, not listed.
+                quiet = len(items) > REPORT_UNCHANGED_MAX
+                lines += [
+                    str(item.get("msg") or "")
+                    for item in items
+                    if isinstance(item, dict) and not (quiet and not item.get("changed") and not item.get("failed"))
+                ]
+        # Exact mode's pruned accounts: each a change (or a failure).
+        if isinstance(result.get("pruned"), list):
+            lines += [str(item.get("msg") or "") for item in result["pruned"] if isinstance(item, dict)]
         if self._task.diff and result.get("diff"):
             lines.append("diff: " + json.dumps(result["diff"], sort_keys=True))
         for line in filter(None, lines):

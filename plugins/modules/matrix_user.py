@@ -186,6 +186,45 @@ options:
         or a few requests and no registration attempt.
     type: list
     elements: dict
+  users_file:
+    description:
+      - A file on the host that runs the module listing the users to reconcile, read by the module itself, so that a directory of thousands of
+        people is not templated by Ansible. Use it instead of I(users) for a long list.
+      - YAML (a list of users, each with the user options of I(users), or a mapping whose C(users) is that list), JSON (C(.json)), or CSV
+        (C(.csv)) whose first row is a header naming the user options, one user per row; an empty cell leaves an option unset, booleans are
+        written as for the module (C(yes), C(no)).
+      - Items are named in results and messages as C(users[N]), N counting the users of the file from 0. A malformed file (a CSV row with more
+        or fewer cells than the header, a header that is not a user option) is refused before any request, naming the line and column, never
+        a value.
+      - Mutually exclusive with I(users), I(username), I(password) and I(admin).
+    type: path
+  exclusive:
+    description:
+      - Exact mode, with I(users) or I(users_file). The accounts on the server that the list does not name are brought to I(absent_state);
+        the result's C(pruned) lists them (in check mode, those that would be).
+      - Never touched unless listed - server admins, application service users (a bridge's), guests, and localparts matching I(keep).
+      - Before any change, the server's accounts are all listed (a listing that fails or ends early fails the task, nothing changed), and the
+        task fails when more would be pruned than I(max_changes) allows.
+      - Synapse (with I(admin_access_token)) and MAS; Dendrite refuses it, changing nothing.
+    type: bool
+    default: false
+  absent_state:
+    description:
+      - With I(exclusive), what becomes of an account the list does not name. C(locked) can be undone by listing the user again.
+    type: str
+    choices: [locked, deactivated]
+    default: locked
+  keep:
+    description:
+      - With I(exclusive), localparts never pruned, as globs (C(*) any run of characters, C(?) any one), such as C(svc-*).
+    type: list
+    elements: str
+  max_changes:
+    description:
+      - With I(exclusive), the most accounts one run may prune, a count (C(25)) or a percentage of the server's accounts (C(2%)). More fails the
+        task before any change.
+    type: str
+    default: 10%
   concurrency:
     description:
       - With I(users), how many users are worked on at once. Synapse registers fastest at 2 to 4. At most 64.
@@ -297,7 +336,8 @@ options:
   report:
     description:
       - Handled by the action plugin. Print one line per user (and the diff in diff mode) under the task, even with C(no_log), which hides the
-        result itself. The lines hold no secret.
+        result itself. The lines hold no secret. With more than 100 users, only those changed or failed get a line; the others are counted
+        in the first. Accounts pruned in exact mode get a line each.
     type: bool
     default: false
 attributes:
@@ -388,6 +428,13 @@ users:
     - With I(users), one result per item, in order. Each has C(username), C(changed), C(msg), and either C(user_id), C(created), C(admin) and
       C(password_changed), or C(failed).
   returned: when I(users) is given
+  type: list
+  elements: dict
+pruned:
+  description:
+    - With I(exclusive), one result per account the list does not name that was brought to I(absent_state) (in check mode, would be), in
+      the server's order, shaped as the items of C(users). Empty when there was nothing to prune.
+  returned: when I(exclusive) is true
   type: list
   elements: dict
 totals:

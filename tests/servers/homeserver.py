@@ -158,9 +158,25 @@ class Synapse(Homeserver):
 
     name = "Synapse"
 
+    def __init__(self, directory, appservice=None, **kwargs):
+        """`appservice`: a localpart prefix whose users an application service registered with
+        the server owns (`register_appservice_user`), as a bridge's are."""
+        super().__init__(directory, **kwargs)
+        self.appservice = appservice
+
     @property
     def logs(self):
         return [self.dir / "console.log", self.dir / "homeserver.log"]
+
+    @property
+    def appservice_token(self):
+        return (self.dir / "appservice_token").read_text().strip()
+
+    def register_appservice_user(self, localpart):
+        """Registers a user as the application service does (its token, no password)."""
+        body = {"type": "m.login.application_service", "username": localpart, "inhibit_login": True}
+        status, reply = self.request("POST", "/_matrix/client/v3/register", body, token=self.appservice_token)
+        assert status == 200, reply
 
     def configure(self):
         config = self.dir / "homeserver.yaml"
@@ -201,6 +217,20 @@ class Synapse(Homeserver):
             "background_updates": {"sleep_enabled": False},
             "rc_registration_token_validity": lots,
         }
+        if self.appservice:
+            token = self.dir / "appservice_token"
+            if not token.exists():
+                write_private(token, secrets.token_hex(16))
+            registration = {
+                "id": "matrix-user-tests",
+                "url": None,
+                "as_token": self.appservice_token,
+                "hs_token": secrets.token_hex(16),
+                "sender_localpart": f"{self.appservice}sender",
+                "namespaces": {"users": [{"exclusive": True, "regex": f"@{self.appservice}.*:{self.server_name}"}]},
+            }
+            write_private(self.dir / "appservice.yaml", yaml.safe_dump(registration))
+            overrides["app_service_config_files"] = [str(self.dir / "appservice.yaml")]
         write_private(self.dir / "overrides.yaml", yaml.safe_dump(overrides))
 
     def command(self):

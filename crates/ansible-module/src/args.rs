@@ -119,6 +119,13 @@ impl Params {
         }
     }
 
+    /// [`Params::take`], moving the value out instead of copying it: for lists, which can be
+    /// long (a hundred thousand users). [`Params::as_map`] no longer shows it.
+    fn take_out(&mut self, name: &str) -> Option<Value> {
+        self.taken.push(name.to_string());
+        self.map.remove(name).filter(|value| !value.is_null())
+    }
+
     /// A string. Numbers are accepted and turned into their decimal text, as Ansible does for
     /// `type: str` (an extra var like `password=12345678` may arrive as a number).
     pub fn take_str(&mut self, name: &str) -> Result<Option<String>, ParamError> {
@@ -181,7 +188,7 @@ impl Params {
 
     /// A list of objects, each returned as its own `Params`.
     pub fn take_object_list(&mut self, name: &str) -> Result<Option<Vec<Params>>, ParamError> {
-        let Some(value) = self.take(name) else { return Ok(None) };
+        let Some(value) = self.take_out(name) else { return Ok(None) };
         let Value::Array(items) = value else {
             return Err(self.wrong_type(name, "a list", type_name(&value).to_string()));
         };
@@ -201,24 +208,28 @@ impl Params {
             .map(Some)
     }
 
-    /// A list of strings; one string is a list of one.
+    /// A list of strings (numbers taken as their text); one string is a list of one.
     pub fn take_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ParamError> {
-        match self.take(name) {
+        match self.take_out(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(vec![s])),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(s) => Ok(s),
-                    other => Err(ParamError::WrongType {
-                        name: format!("{}[{i}]", self.full_name(name)),
-                        expected: "a string",
-                        got: type_name(&other).to_string(),
-                    }),
-                })
-                .collect::<Result<_, _>>()
-                .map(Some),
+            Some(Value::Array(items)) => {
+                let list_name = self.full_name(name);
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| match item {
+                        Value::String(s) => Ok(s),
+                        Value::Number(n) => Ok(n.to_string()),
+                        other => Err(ParamError::WrongType {
+                            name: format!("{list_name}[{i}]"),
+                            expected: "a string",
+                            got: type_name(&other).to_string(),
+                        }),
+                    })
+                    .collect::<Result<_, _>>()
+                    .map(Some)
+            }
             Some(other) => Err(self.wrong_type(name, "a list of strings", type_name(&other).to_string())),
         }
     }

@@ -3,6 +3,7 @@
 //! A binary module has no argument spec on the controller, so Ansible cannot mask its `no_log`
 //! parameters: the module must do it itself, everywhere in its result.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -72,12 +73,19 @@ impl Redactor {
 
     /// Masks secrets in a piece of text.
     pub fn redact_str(&self, text: &mut String) {
-        if self.forms.is_empty() {
-            return;
+        if let Cow::Owned(masked) = self.masked(text) {
+            *text = masked;
         }
-        if self.forms.contains_key(text.as_str()) {
-            *text = NO_LOG_VALUE.to_string();
-            return;
+    }
+
+    /// `text` with its secrets masked; borrowed, not copied, when it holds none (a result is
+    /// masked as it is written).
+    pub fn masked<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if self.forms.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        if self.forms.contains_key(text) {
+            return Cow::Owned(NO_LOG_VALUE.to_string());
         }
         let (matcher, short) = self.matcher.get_or_init(|| {
             let (patterns, short): (Vec<&String>, Vec<bool>) = self.forms.iter().map(|(f, s)| (f, *s)).unzip();
@@ -88,22 +96,23 @@ impl Redactor {
                 .expect("secrets are plain strings");
             (matcher, short)
         });
-        if matcher.is_match(text.as_str()) {
-            let mut masked = String::with_capacity(text.len());
-            let whole_word = |start: usize, end: usize| {
-                !text[..start].chars().next_back().is_some_and(char::is_alphanumeric)
-                    && !text[end..].chars().next().is_some_and(char::is_alphanumeric)
-            };
-            matcher.replace_all_with(text, &mut masked, |found, matched, out| {
-                if short[found.pattern().as_usize()] && !whole_word(found.start(), found.end()) {
-                    out.push_str(matched);
-                } else {
-                    out.push_str(MASK);
-                }
-                true
-            });
-            *text = masked;
+        if !matcher.is_match(text) {
+            return Cow::Borrowed(text);
         }
+        let mut masked = String::with_capacity(text.len());
+        let whole_word = |start: usize, end: usize| {
+            !text[..start].chars().next_back().is_some_and(char::is_alphanumeric)
+                && !text[end..].chars().next().is_some_and(char::is_alphanumeric)
+        };
+        matcher.replace_all_with(text, &mut masked, |found, matched, out| {
+            if short[found.pattern().as_usize()] && !whole_word(found.start(), found.end()) {
+                out.push_str(matched);
+            } else {
+                out.push_str(MASK);
+            }
+            true
+        });
+        Cow::Owned(masked)
     }
 }
 

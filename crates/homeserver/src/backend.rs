@@ -29,6 +29,17 @@ pub struct Account {
     pub displayname: Option<Option<String>>,
 }
 
+/// An account as a listing of all the server's accounts shows it (exact mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub localpart: String,
+    pub account: Account,
+    pub guest: bool,
+    /// Registered by an application service (a bridge's users); `None` when the listing does
+    /// not say ([`Backend::appservice`] asks).
+    pub appservice: Option<bool>,
+}
+
 /// A successful password login, already logged out again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {
@@ -164,6 +175,18 @@ pub trait Backend {
 
     /// Every local account by localpart, when listing them is cheaper than looking `wanted`
     /// users up one by one; `None` when it is not (or this backend cannot list).
+    /// Every local account but guests, for exact mode; `None` when this backend cannot list
+    /// them all. A listing that fails or cannot be complete is an error, never a part of it.
+    async fn list_everyone(&self) -> Result<Option<Vec<Listed>>, Error> {
+        Ok(None)
+    }
+
+    /// Whether an account was registered by an application service, where a listing does not
+    /// say; `None`: cannot be told (such an account is never pruned).
+    async fn appservice(&self, _user: &UserId) -> Result<Option<bool>, Error> {
+        Ok(None)
+    }
+
     async fn list_accounts(&self, wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {
         let _ = wanted;
         Ok(None)

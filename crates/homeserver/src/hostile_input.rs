@@ -323,6 +323,36 @@ fn a_listing_that_never_ends_is_refused() {
 }
 
 #[test]
+fn a_full_listing_that_ends_early_or_never_is_refused() {
+    // Announces 3 users, gives 1 and no next page: a part only, never taken for the whole.
+    let early = json_answer(200, json!({"users": [{"name": "@a:example.com"}], "total": 3}));
+    let listed = against(vec![early], async |http| {
+        let synapse = Synapse::connect(http, Some("example.com".into()), None, Some(Secret::new("t"))).await.unwrap();
+        synapse.list_everyone().await
+    });
+    assert!(
+        matches!(&listed, Err(Error::BadAnswer { problem, .. }) if problem.contains("ended after 1 of the 3")),
+        "{listed:?}"
+    );
+    let endless = json_answer(200, json!({"users": [{"name": "@a:example.com"}], "total": 1000, "next_token": "5"}));
+    let listed = against(vec![endless], async |http| {
+        let synapse = Synapse::connect(http, Some("example.com".into()), None, Some(Secret::new("t"))).await.unwrap();
+        synapse.list_everyone().await
+    });
+    assert!(matches!(&listed, Err(Error::BadAnswer { problem, .. }) if problem.contains("does not end")), "{listed:?}");
+}
+
+#[test]
+fn a_listing_page_larger_than_its_limit_is_refused() {
+    let huge = (200, "application/json", vec![b' '; crate::http::PAGE_MAX + 1]);
+    let listed = against(vec![huge], async |http| {
+        let synapse = Synapse::connect(http, Some("example.com".into()), None, Some(Secret::new("t"))).await.unwrap();
+        synapse.list_accounts(100_000).await
+    });
+    assert!(matches!(&listed, Err(Error::BadAnswer { problem, .. }) if problem.contains("larger than")), "{listed:?}");
+}
+
+#[test]
 fn a_body_larger_than_the_limit_is_refused() {
     let huge = (200, "application/json", vec![b' '; crate::http::BODY_MAX + 1]);
     let looked_up = against(vec![huge], async |http| {

@@ -97,6 +97,8 @@ pub struct Request<'a> {
     idempotent: bool,
     /// Whether a 429 is waited out here (else it is the caller's answer to judge).
     retry_rate_limited: bool,
+    /// The most of the answer that is read.
+    body_max: usize,
 }
 
 enum Auth<'a> {
@@ -121,6 +123,7 @@ impl<'a> Request<'a> {
             body: Body::None,
             idempotent: true,
             retry_rate_limited: true,
+            body_max: BODY_MAX,
         }
     }
 
@@ -170,20 +173,29 @@ impl<'a> Request<'a> {
 
     /// A 429 is returned as the answer, not waited out: for a caller that paces itself (MAS's
     /// login limiter, which gives no hint of how long to wait).
+    /// A page of a listing: read up to [`PAGE_MAX`] rather than [`BODY_MAX`].
+    pub fn page(mut self) -> Request<'a> {
+        self.body_max = PAGE_MAX;
+        self
+    }
+
     pub fn rate_limit_is_mine(mut self) -> Request<'a> {
         self.retry_rate_limited = false;
         self
     }
 }
 
-/// The most of an answer that is read: every API used answers in a few KiB (a page of 500 users
-/// in about 100 KiB); an endless body must fail, not fill the memory.
+/// The most of an answer that is read: every API used answers in a few KiB; an endless body must
+/// fail, not fill the memory.
 pub const BODY_MAX: usize = 1024 * 1024;
+
+/// The most of a page of a listing that is read (a page of 5,000 Synapse users is about 1.2 MiB).
+pub const PAGE_MAX: usize = 8 * 1024 * 1024;
 
 /// Why one attempt at a request failed before an answer could be used.
 enum Failure {
     Transport(reqwest::Error),
-    /// The answer was larger than [`BODY_MAX`].
+    /// The answer was larger than the request's limit ([`BODY_MAX`], or [`PAGE_MAX`] for a page).
     TooLarge,
 }
 
@@ -293,7 +305,7 @@ impl Http {
                         action: request.action,
                         problem: format!(
                             "the answer was larger than {} KiB, more than any this tool expects",
-                            BODY_MAX / 1024
+                            request.body_max / 1024
                         ),
                         about: &[],
                     })
@@ -369,12 +381,12 @@ impl Http {
             header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
         let location = header(reqwest::header::LOCATION);
         let content_type = header(reqwest::header::CONTENT_TYPE);
-        if response.content_length().is_some_and(|length| length > BODY_MAX as u64) {
+        if response.content_length().is_some_and(|length| length > request.body_max as u64) {
             return Err(Failure::TooLarge);
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await? {
-            if bytes.len() + chunk.len() > BODY_MAX {
+            if bytes.len() + chunk.len() > request.body_max {
                 return Err(Failure::TooLarge);
             }
             bytes.extend_from_slice(&chunk);

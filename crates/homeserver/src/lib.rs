@@ -22,7 +22,7 @@ pub mod shared_secret;
 pub mod synapse;
 mod user_id;
 
-pub use backend::{Account, Backend, Login, Lookup, NewAccount, Operation, UserType};
+pub use backend::{Account, Backend, Listed, Login, Lookup, NewAccount, Operation, UserType};
 pub use error::Error;
 pub use http::{Http, Transport};
 pub use secret::Secret;

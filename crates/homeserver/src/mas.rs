@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
+use crate::backend::{Account, Backend, Listed, Login, Lookup, NewAccount, Operation};
 use crate::client::{access_token, escape, log_out};
 use crate::http::{Http, Reply, Request};
 use crate::{Error, Secret, Setting, UserId, UserIdRules};
@@ -117,6 +117,72 @@ pub struct Mas {
 }
 
 impl Mas {
+    /// Reads every page of MAS's user list, handing each username and account to `each` (and
+    /// remembering each user's ID). After the first page, `worth` is told the total and may stop
+    /// the listing there (`Ok(false)`). Otherwise all of it or an error: a page that fails, a
+    /// listing that does not end, or one that ends with fewer users than it announced.
+    async fn each_listed_user(
+        &self,
+        worth: impl Fn(u64) -> bool,
+        mut each: impl FnMut(&str, Account),
+    ) -> Result<bool, Error> {
+        let action = "listing MAS's users";
+        let bad = |problem: String| Error::BadAnswer { action: action.to_string(), problem, about: &[] };
+        let mut ids = HashMap::new();
+        let mut after: Option<String> = None;
+        let mut seen = HashSet::new();
+        let (mut total, mut count, mut pages_allowed) = (0, 0, u64::MAX);
+        loop {
+            if pages_allowed == 0 {
+                return Err(bad("the listing does not end (more pages than its count of users allows)".to_string()));
+            }
+            pages_allowed -= 1;
+            let mut path = format!("{API}/users?page[first]={LIST_PAGE}");
+            if let Some(after) = &after {
+                path.push_str(&format!("&page[after]={}", escape(after)));
+            }
+            let reply = self.admin(|token| Request::get(path.as_str(), action).bearer(Some(token))).await?;
+            if !reply.is_success() {
+                return Err(admin_error(&reply, action));
+            }
+            if after.is_none() {
+                total = reply.body["meta"]["count"].as_u64().unwrap_or(u64::MAX);
+                if !worth(total) {
+                    return Ok(false);
+                }
+                // Users added while the listing runs may add a page or two.
+                pages_allowed = total.div_ceil(LIST_PAGE as u64).saturating_add(2);
+            }
+            let data = reply.body["data"].as_array().cloned().unwrap_or_default();
+            for user in &data {
+                let (Some(id), Some(username)) = (user["id"].as_str(), user["attributes"]["username"].as_str()) else {
+                    continue;
+                };
+                count += 1;
+                let account = account_of(&user["attributes"]);
+                if account.unfinished {
+                    self.unfinished.lock().await.insert(username.to_string());
+                }
+                ids.insert(username.to_string(), id.to_string());
+                each(username, account);
+            }
+            match data.last().and_then(|user| user["id"].as_str()) {
+                Some(last) if reply.body["links"].get("next").is_some() => {
+                    if !seen.insert(last.to_string()) {
+                        return Err(bad("the listing does not end (a page cursor repeats)".to_string()));
+                    }
+                    after = Some(last.to_string());
+                }
+                _ if count < total => {
+                    return Err(bad(format!("the listing ended after {count} of the {total} users it announced")))
+                }
+                _ => break,
+            }
+        }
+        self.ids.lock().await.extend(ids);
+        Ok(true)
+    }
+
     /// Connects to MAS at the transport's base URL: finds the token endpoint in its discovery
     /// document (keeping the path, on this base URL: the issuer's public address may not be
     /// reachable from here) and gets a first token, so bad client credentials fail before anything else.
@@ -694,45 +760,31 @@ impl Backend for Mas {
         if wanted < LIST_MIN_USERS {
             return Ok(None);
         }
-        let action = "listing MAS's users";
         let mut accounts = HashMap::new();
-        let mut ids = HashMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut path = format!("{API}/users?page[first]={LIST_PAGE}");
-            if let Some(after) = &after {
-                path.push_str(&format!("&page[after]={}", escape(after)));
-            }
-            let reply = self.admin(|token| Request::get(path.as_str(), action).bearer(Some(token))).await?;
-            if !reply.is_success() {
-                return Err(admin_error(&reply, action));
-            }
-            if after.is_none() {
-                // More pages than the look-ups they replace: look the users up instead.
-                let total = reply.body["meta"]["count"].as_u64().unwrap_or(u64::MAX);
-                if total.div_ceil(LIST_PAGE as u64) * LIST_MIN_USERS as u64 > wanted as u64 {
-                    return Ok(None);
-                }
-            }
-            let data = reply.body["data"].as_array().cloned().unwrap_or_default();
-            for user in &data {
-                let (Some(id), Some(username)) = (user["id"].as_str(), user["attributes"]["username"].as_str()) else {
-                    continue;
-                };
-                let account = account_of(&user["attributes"]);
-                if account.unfinished {
-                    self.unfinished.lock().await.insert(username.to_string());
-                }
-                accounts.insert(username.to_string(), account);
-                ids.insert(username.to_string(), id.to_string());
-            }
-            match data.last().and_then(|user| user["id"].as_str()) {
-                Some(last) if reply.body["links"].get("next").is_some() => after = Some(last.to_string()),
-                _ => break,
-            }
-        }
-        self.ids.lock().await.extend(ids);
-        Ok(Some(accounts))
+        // More pages than the look-ups they replace: look the users up instead.
+        let worth = |total: u64| total.div_ceil(LIST_PAGE as u64) * LIST_MIN_USERS as u64 <= wanted as u64;
+        let listed = self.each_listed_user(worth, |username, account| {
+            accounts.insert(username.to_string(), account);
+        });
+        Ok(listed.await?.then_some(accounts))
+    }
+
+    async fn list_everyone(&self) -> Result<Option<Vec<Listed>>, Error> {
+        let mut everyone = Vec::new();
+        self.each_listed_user(
+            |_| true,
+            // Application services register their users with Synapse, not MAS; MAS has no guests.
+            |username, account| {
+                everyone.push(Listed {
+                    localpart: username.to_string(),
+                    account,
+                    guest: false,
+                    appservice: Some(false),
+                })
+            },
+        )
+        .await?;
+        Ok(Some(everyone))
     }
 
     fn expect_logins(&self, count: usize) {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::backend::{Account, Backend, Login, Lookup, NewAccount, Operation};
+use crate::backend::{Account, Backend, Listed, Login, Lookup, NewAccount, Operation};
 use crate::dendrite::Dendrite;
 use crate::mas::Mas;
 use crate::synapse::Synapse;
@@ -72,6 +72,14 @@ impl Backend for Server {
 
     async fn close(&self) -> Result<(), Error> {
         each!(self, b => b.close().await)
+    }
+
+    async fn list_everyone(&self) -> Result<Option<Vec<Listed>>, Error> {
+        each!(self, b => b.list_everyone().await)
+    }
+
+    async fn appservice(&self, user: &UserId) -> Result<Option<bool>, Error> {
+        each!(self, b => b.appservice(user).await)
     }
 
     async fn list_accounts(&self, wanted: usize) -> Result<Option<HashMap<String, Account>>, Error> {

@@ -10,14 +10,17 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use ansible_module::{ParamError, Redactor};
 use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use reconcile::{Outcome, Totals};
+use serde_json::Value;
 
 use crate::config::{self, Layers, Source};
 use crate::module::{self, Execution, Failure};
 use crate::params::{self, Kind, Param, Scope, PARAMS};
+use crate::users_file;
 
 const USAGE_ERROR: u8 = 2;
 
@@ -109,19 +112,26 @@ Examples:
   matrix-user deactivate john --erase --check"
     )]
     Deactivate(DeactivateArgs),
-    /// Ensure every user of a YAML or JSON file, as the module's `users` list
+    /// Ensure every user of a YAML, JSON or CSV file, as the module's `users_file`
     #[command(
         args_override_self = true,
         after_help = "\
 A users file is a list of users with the fields of the module's `users` items
-(username, password, admin, update_password, displayname), or a mapping whose `users`
-(or `matrix_user_users`) is that list:
+(username, password, admin, update_password, displayname, email), or a mapping whose
+`users` (or `matrix_user_users`) is that list:
 
   users:
     - username: john
       password: \"correct horse battery staple\"
       admin: yes
     - {username: mary, password: \"an0ther secret\"}
+
+A file named *.csv is CSV, its first row a header naming those fields; an empty cell
+leaves a field unset (standard input is read as YAML or JSON):
+
+  username,password,admin
+  john,\"correct horse, battery staple\",yes
+  mary,an0ther secret,
 
 Examples:
   matrix-user ensure users.yaml
@@ -297,7 +307,7 @@ struct DeactivateArgs {
 
 #[derive(Args, Debug)]
 struct EnsureArgs {
-    /// YAML or JSON users file ('-': standard input)
+    /// YAML, JSON or CSV users file ('-': standard input, YAML or JSON)
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
@@ -307,6 +317,21 @@ struct EnsureArgs {
 
     #[arg(long = long("concurrency"), value_name = value_name("concurrency"), help = doc("concurrency"))]
     concurrency: Option<String>,
+
+    /// Exact mode: bring the accounts the file does not name to --absent-state (the module's
+    /// `exclusive`); never admins, appservice users, guests or --keep
+    #[arg(long)]
+    exact: bool,
+
+    #[arg(long = long("absent_state"), value_name = value_name("absent_state"), help = doc("absent_state"))]
+    absent_state: Option<String>,
+
+    /// With --exact, a localpart never pruned (a glob: * and ?); may be given again
+    #[arg(long = long("keep"), value_name = value_name("keep"))]
+    keep: Vec<String>,
+
+    #[arg(long = long("max_changes"), value_name = value_name("max_changes"), help = doc("max_changes"))]
+    max_changes: Option<String>,
 }
 
 const PASSWORD_WARNING: &str = "--insecure-password puts the password on the command line, where other local \
@@ -407,11 +432,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Err(msg) => return out.usage_error(&msg, &redactor),
     };
 
+    // On a terminal, a status line counts the users done (standard error, so output piped
+    // elsewhere is unchanged; never when it is not a terminal).
+    let status = !cli.output.quiet && std::io::stderr().is_terminal();
     // Long waits (MAS's login rate limit) are shown as they happen, unless --quiet.
     let progress: Option<module::ProgressSink> = (!cli.output.quiet).then(|| {
         let redactor = redactor.clone();
         Box::new(move |line: &str| {
-            let mut text = format!("matrix-user: {line}");
+            let mut text = format!("{}matrix-user: {line}", if status { CLEAR_LINE } else { "" });
             redactor.redact_str(&mut text);
             eprintln!("{text}");
         }) as module::ProgressSink
@@ -420,9 +448,54 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     // `invocation` shows the parameters as given, masked.
     let invocation = module::masked(&layers.params);
     let request = module::Request::take(&mut layers, &mut redactor).map_err(Failure::Param);
-    let run = module::Run { check_mode: cli.output.check, diff: cli.output.diff, progress };
+    let count = status.then(status_line);
+    let run = module::Run { check_mode: cli.output.check, diff: cli.output.diff, progress, count };
     let execution = module::execute_request(request, invocation, run, &mut redactor);
     out.report(&execution, &layers, &warnings, cli.output.diff, &redactor)
+}
+
+/// Back to the start of the terminal's line, which is wiped.
+const CLEAR_LINE: &str = "\r\x1b[K";
+/// The shortest time between two drawings of the status line.
+const STATUS_EVERY: Duration = Duration::from_millis(250);
+
+/// The status line of a list on a terminal: redrawn at most every [`STATUS_EVERY`], wiped when
+/// the last user is done.
+fn status_line() -> module::CountSink {
+    let start = Instant::now();
+    let mut drawn: Option<Instant> = None;
+    Box::new(move |done, total| {
+        let now = Instant::now();
+        if done >= total {
+            if drawn.is_some() {
+                eprint!("{CLEAR_LINE}");
+            }
+            return;
+        }
+        if drawn.is_some_and(|at| now - at < STATUS_EVERY) {
+            return;
+        }
+        drawn = Some(now);
+        eprint!("{CLEAR_LINE}{}", status_text(done, total, now - start));
+    })
+}
+
+/// "matrix-user: 4,000 of 100,000 users done, 2,000/s".
+fn status_text(done: usize, total: usize, elapsed: Duration) -> String {
+    let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
+    format!("matrix-user: {} of {} users done, {}/s", thousands(done), thousands(total), thousands(rate as usize))
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The parameters of `register`: connection settings, then the user.
@@ -509,9 +582,26 @@ fn user_layers(
 /// The parameters of `ensure`: connection settings, then the users file.
 fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
     let mut layers = connection_layers(connection, args.file == Path::new("-"), redactor)?;
-    let (users, name) = config::read_users(&args.file)?;
-    layers.set("users", users, Source::UsersFile(name));
-    for (param, value) in [("update_password", &args.update_password), ("concurrency", &args.concurrency)] {
+    if args.file == Path::new("-") {
+        let (users, name) = users_file::read_list(&args.file, &users_file::USERS)?;
+        layers.set("users", Value::Array(users), Source::UsersFile(name));
+    } else {
+        // Read by the module's own `users_file`, so the formats and their errors are the same.
+        let name = args.file.display().to_string();
+        layers.set("users_file", name.clone(), Source::UsersFile(name));
+    }
+    if args.exact {
+        layers.set("exclusive", true, Source::Flag("--exact".into()));
+    }
+    if !args.keep.is_empty() {
+        layers.set("keep", args.keep.clone(), Source::flag_of("keep"));
+    }
+    for (param, value) in [
+        ("update_password", &args.update_password),
+        ("concurrency", &args.concurrency),
+        ("absent_state", &args.absent_state),
+        ("max_changes", &args.max_changes),
+    ] {
         if let Some(value) = value {
             layers.set(param, value.clone(), Source::flag_of(param));
         }
@@ -618,6 +708,7 @@ impl Output {
             }
             // Settings named by the flags that give them (`--homeserver-url`).
             Some(Failure::Run(e)) => (1, Some(e.render(params::flag_of_setting))),
+            Some(Failure::Exact(e)) => (1, Some(e.message("--max-changes"))),
             Some(failure @ Failure::Start(_)) => (1, Some(failure.to_string())),
             None if execution.result.is_failed() => (1, None),
             None => (0, None),
@@ -631,7 +722,10 @@ impl Output {
             if let (Some(msg), true) = (&failure_msg, code == USAGE_ERROR) {
                 result.set("msg", msg.clone());
             }
-            println!("{}", result.to_json(redactor));
+            if let Err(e) = result.write_json(redactor, &mut std::io::stdout().lock()) {
+                self.error(&format!("cannot write the result: {e}"), redactor);
+                return ExitCode::FAILURE;
+            }
             return ExitCode::from(code);
         }
 
@@ -651,7 +745,9 @@ impl Output {
         }
         // Check mode as the outcomes say it (a run whose every user failed reports no plan).
         let mut check_mode = false;
-        for (index, user) in execution.users.iter().enumerate() {
+        // Exact mode's pruned accounts come after the listed ones, said alike.
+        let pruned = execution.pruned.iter().flatten();
+        for (index, user) in execution.users.iter().chain(pruned).enumerate() {
             match &user.outcome {
                 Ok(outcome) => {
                     check_mode = outcome.check_mode;
@@ -881,6 +977,17 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(
+            status_text(4000, 100_000, Duration::from_secs(2)),
+            "matrix-user: 4,000 of 100,000 users done, 2,000/s"
+        );
+        assert_eq!(status_text(0, 7, Duration::ZERO), "matrix-user: 0 of 7 users done, 0/s");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
     }
 
     #[test]

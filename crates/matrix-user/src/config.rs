@@ -50,6 +50,7 @@ impl Source {
             Source::Argument(name) => name.to_string(),
             Source::Env(var) => format!("environment variable {var}"),
             Source::ConfigFile(path) => format!("`{param}` in the config file {}", path.display()),
+            Source::UsersFile(file) if param == "users_file" => format!("the users file {file}"),
             Source::UsersFile(file) => format!("`{param}` in the users file {file}"),
         }
     }
@@ -130,7 +131,9 @@ impl Layers {
             return source.describe(param);
         }
         let list = param.split('[').next().unwrap_or(param);
-        if let Some(source) = self.sources.get(list) {
+        // An item of a users file the module read (`users_file`) is named in that file.
+        let file = (list == "users").then(|| self.sources.get("users_file")).flatten();
+        if let Some(source) = self.sources.get(list).or(file) {
             return source.describe(param);
         }
         params::flag_of(param).unwrap_or_else(|| format!("`{param}`"))
@@ -239,7 +242,7 @@ pub fn load_config(flag: Option<&Path>, redactor: &mut Redactor) -> Result<Optio
     };
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
-    let value = parse_yaml(&text, &path.display().to_string(), false)?;
+    let value = parse_yaml(&text, false).map_err(|e| format!("the config file {} {e}", path.display()))?;
     let map = match value {
         Value::Null => Map::new(),
         Value::Object(map) => map,
@@ -282,63 +285,16 @@ pub fn load_config(flag: Option<&Path>, redactor: &mut Redactor) -> Result<Optio
     Ok(Some(ConfigFile { path, values }))
 }
 
-/// Reads a users file (`-`: standard input), YAML or JSON: a list of users with the fields of
-/// the module's `users`, or a mapping whose `users` (or the role's `matrix_user_users`) is that
-/// list. Returns the list and how to name the file in messages.
-pub fn read_users(path: &Path) -> Result<(Value, String), String> {
-    read_list(path, "users", "matrix_user_users", "users (each with username, password, ...)")
-}
-
-/// Reads a file of `noun` (`-`: standard input), YAML or JSON: a list, or a mapping whose one
-/// key is `key` (or the role's `role_key`) holding the list. `what` says what the items are.
-pub fn read_list(path: &Path, key: &str, role_key: &str, what: &str) -> Result<(Value, String), String> {
-    let noun = key;
-    let (text, name) = if path == Path::new("-") {
-        (
-            read_stdin().map_err(|e| format!("cannot read the {noun} file from standard input: {e}"))?,
-            "(standard input)".to_string(),
-        )
-    } else {
-        let name = path.display().to_string();
-        let text =
-            std::fs::read(path).map_err(|e| format!("cannot read the {noun} file {name}: {e}")).and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|_| format!("the {noun} file {name} is not UTF-8 text"))
-            })?;
-        (text, name)
-    };
-    let json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-    let list = match parse_yaml(&text, &name, json)? {
-        list @ Value::Array(_) => list,
-        Value::Object(mut map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            match keys.as_slice() {
-                [found] if found == key || found == role_key => map.remove(found).unwrap_or_default(),
-                _ => {
-                    return Err(format!(
-                        "the {noun} file {name} must be a list of {noun}, or a mapping with the one key `{key}` (or \
-                         `{role_key}`) holding that list; found the keys {}",
-                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                    ))
-                }
-            }
-        }
-        _ => return Err(format!("the {noun} file {name} must be a list of {what}")),
-    };
-    if !list.is_array() {
-        return Err(format!("the {noun} file {name}: `{key}` must be a list of {noun}"));
-    }
-    Ok((list, name))
-}
-
-/// YAML (which also reads JSON), or strict JSON when `json`. Errors give the place, never the text.
-fn parse_yaml(text: &str, name: &str, json: bool) -> Result<Value, String> {
+/// YAML (which also reads JSON), or strict JSON when `json`. Errors give the place, never the
+/// text, and leave the file's name to the caller.
+pub(crate) fn parse_yaml(text: &str, json: bool) -> Result<Value, String> {
     if json {
-        return serde_json::from_str(text).map_err(|e| format!("{name} is not valid JSON: {e}"));
+        return serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"));
     }
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_norway::from_str(text).map_err(|e| format!("{name} is not valid YAML: {e}"))
+    serde_norway::from_str(text).map_err(|e| format!("is not valid YAML: {e}"))
 }
 
 /// A password from a file or, for `-`, standard input: exactly as written, less one final line
@@ -361,7 +317,7 @@ pub fn read_secret_stdin(what: &str) -> Result<String, String> {
     Ok(text.trim().to_string())
 }
 
-fn read_stdin() -> std::io::Result<String> {
+pub(crate) fn read_stdin() -> std::io::Result<String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
     Ok(text)
@@ -392,11 +348,11 @@ mod tests {
 
     #[test]
     fn yaml_and_json_read_alike() {
-        let yaml = parse_yaml("- username: john\n  admin: yes\n  password: '0123'\n", "f", false).unwrap();
+        let yaml = parse_yaml("- username: john\n  admin: yes\n  password: '0123'\n", false).unwrap();
         assert_eq!(yaml, json!([{"username": "john", "admin": "yes", "password": "0123"}]));
-        let json_as_yaml = parse_yaml(r#"[{"username": "john", "admin": true}]"#, "f", false).unwrap();
+        let json_as_yaml = parse_yaml(r#"[{"username": "john", "admin": true}]"#, false).unwrap();
         assert_eq!(json_as_yaml, json!([{"username": "john", "admin": true}]));
-        assert!(parse_yaml("[{", "f", true).unwrap_err().contains("not valid JSON"));
+        assert!(parse_yaml("[{", true).unwrap_err().contains("not valid JSON"));
     }
 
     #[test]

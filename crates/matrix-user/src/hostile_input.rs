@@ -281,7 +281,9 @@ fn check_one(params: &Map<String, Value>, check_mode: bool, diff: bool) -> Resul
             prop_assert!(failed);
             prop_assert!(e.to_string().starts_with("parameter `username`"), "{e}");
         }
-        Some(Failure::Run(_) | Failure::Start(_)) => prop_assert!(failed && result["changed"] == json!(false)),
+        Some(Failure::Run(_) | Failure::Start(_) | Failure::Exact(_)) => {
+            prop_assert!(failed && result["changed"] == json!(false))
+        }
         None => {}
     }
 

@@ -16,6 +16,7 @@ mod params;
 mod provision;
 mod settings;
 mod tokens;
+mod users_file;
 
 use std::ffi::OsString;
 use std::path::Path;

@@ -5,12 +5,13 @@
 //! and files. [`execute_request`] runs it and gives the typed [`Execution`], from which the
 //! module's result object is built.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::ExitCode;
 
 use ansible_module::{Args, ModuleResult, ParamError, Params, Redactor, NO_LOG_VALUE};
 use homeserver::{Backend, Secret, Server, UserId, UserIdError, UserType};
+use reconcile::exact::{AbsentState, Exact, ExactError, Keep, MaxChanges};
 use reconcile::{AccountState, Item, Outcome, Totals, UpdatePassword, Wanted};
 use serde_json::{json, Map, Value};
 
@@ -136,6 +137,9 @@ pub enum Failure {
     Start(String),
     /// Reaching the homeserver, looking the user up or changing it failed.
     Run(reconcile::Error),
+    /// Exact mode could not run (no full listing, too many to prune): nothing was changed. Boxed:
+    /// the rarest failure need not make every result that can fail larger.
+    Exact(Box<ExactError>),
 }
 
 impl Failure {
@@ -151,6 +155,7 @@ impl std::fmt::Display for Failure {
             Failure::Username(e) => e.fmt(f),
             Failure::Start(msg) => f.write_str(msg),
             Failure::Run(e) => e.fmt(f),
+            Failure::Exact(e) => e.fmt(f),
         }
     }
 }
@@ -194,12 +199,17 @@ pub struct UserRun {
     pub username: Option<String>,
     pub outcome: Result<Outcome, UserFailure>,
     /// For a failure after a change (a creation whose password was refused): what was done.
-    pub done: Option<Outcome>,
+    /// Boxed: rare, and a directory-sized run holds a hundred thousand runs.
+    pub done: Option<Box<Outcome>>,
 }
 
 /// Where progress lines of long waits go (the command-line tool's standard error); the module
 /// prints nothing but its result.
 pub type ProgressSink = Box<dyn Fn(&str)>;
+
+/// Told, as each user of a list is done, how many are and of how many (the command-line tool's
+/// status line on a terminal).
+pub type CountSink = Box<dyn FnMut(usize, usize)>;
 
 /// A whole run: the module's result object and, for text output, each user's outcome.
 #[derive(Debug)]
@@ -208,6 +218,8 @@ pub struct Execution {
     pub result: ModuleResult,
     /// In the order given; empty when the run failed as a whole.
     pub users: Vec<UserRun>,
+    /// Exact mode: the accounts the list does not name, brought to `absent_state`.
+    pub pruned: Option<Vec<UserRun>>,
     /// How many users ended each way.
     pub totals: Totals,
     /// The run's warnings (also in `result`).
@@ -242,8 +254,10 @@ pub enum Users {
     One(UserParams),
     /// Each item parsed on its own, a bad item failing alone; with the username as given.
     Many {
-        users: Vec<(Option<String>, Result<UserParams, ParamError>)>,
+        users: Vec<ListedUser>,
         concurrency: usize,
+        /// Exact mode (`exclusive`): what becomes of the accounts the list does not name.
+        exact: Option<Exact>,
     },
 }
 
@@ -277,41 +291,85 @@ pub fn check_concurrency(concurrency: u64) -> Result<usize, String> {
 impl Users {
     fn take(params: &mut impl ParamReader, redactor: &mut Redactor) -> Result<Users, ParamError> {
         let concurrency = params.take_count("concurrency")?;
-        let Some(items) = params.take_object_list("users")? else {
-            if concurrency.is_some() {
-                return Err(params.invalid("concurrency", "applies only with `users`"));
-            }
-            return UserParams::take(params, redactor, UpdatePassword::OnCreate).map(Users::One);
-        };
-        // Given beside `users`, it is the default of every item.
+        // Given beside a list, it is the default of every item.
         let default_update = take_update_password(params)?.unwrap_or(UpdatePassword::OnCreate);
+        let exact = take_exact(params)?;
+        let Some(users) = take_users(params, redactor, default_update)? else {
+            if concurrency.is_some() {
+                return Err(params.invalid("concurrency", "applies only with `users` or `users_file`"));
+            }
+            if exact.is_some() {
+                return Err(params.invalid("exclusive", "applies only with `users` or `users_file`"));
+            }
+            return UserParams::take(params, redactor, default_update).map(Users::One);
+        };
         if ["username", "password", "admin"].iter().any(|key| params.has(key)) {
             return Err(params.invalid("users", "set either `users` or `username`/`password`/`admin`, not both"));
         }
-        let users = users_of(items, redactor, default_update);
         // Unset: the table's default (Synapse registers fastest at 2-4 concurrent requests).
         let concurrency = concurrency.unwrap_or(params::get("concurrency").default_number() as u64);
         let concurrency = check_concurrency(concurrency).map_err(|problem| params.invalid("concurrency", problem))?;
-        Ok(Users::Many { users, concurrency })
+        Ok(Users::Many { users, concurrency, exact })
     }
+}
+
+/// Exact mode's parameters: `exclusive`, and with it `absent_state`, `keep` and `max_changes`.
+fn take_exact(params: &mut impl ParamReader) -> Result<Option<Exact>, ParamError> {
+    let exclusive = params.take_bool("exclusive")?.unwrap_or(params::get("exclusive").default_bool());
+    let absent = params.take_choice("absent_state", params::get("absent_state").choices())?;
+    let keep = params.take_str_list("keep")?;
+    let max_changes = params.take_str("max_changes")?;
+    if !exclusive {
+        let given =
+            [("absent_state", absent.is_some()), ("keep", keep.is_some()), ("max_changes", max_changes.is_some())];
+        if let Some((name, _)) = given.into_iter().find(|(_, given)| *given) {
+            return Err(params.invalid(name, "applies only with `exclusive: true` (exact mode)"));
+        }
+        return Ok(None);
+    }
+    let absent = match absent.unwrap_or(params::get("absent_state").default_str()) {
+        "deactivated" => AbsentState::Deactivated,
+        _ => AbsentState::Locked,
+    };
+    let max_changes = max_changes.as_deref().unwrap_or(params::get("max_changes").default_str());
+    let max_changes = MaxChanges::parse(max_changes).map_err(|problem| params.invalid("max_changes", problem))?;
+    Ok(Some(Exact { absent, keep: Keep::new(keep.unwrap_or_default()), max_changes }))
+}
+
+/// One item of a list, as given and as taken.
+pub type ListedUser = (Option<String>, Result<UserParams, ParamError>);
+
+/// The items of `users`, or of the file `users_file` names (read by the binary itself, so a
+/// directory of thousands is not templated by Ansible), each taken as it is read; not both.
+fn take_users(
+    params: &mut impl ParamReader,
+    redactor: &mut Redactor,
+    default_update: UpdatePassword,
+) -> Result<Option<Vec<ListedUser>>, ParamError> {
+    let Some(path) = params.take_str("users_file")?.filter(|path| !path.is_empty()) else {
+        return Ok(params.take_object_list("users")?.map(|items| users_of(items, redactor, default_update)));
+    };
+    if params.has("users") {
+        return Err(params.invalid("users_file", "set either `users` or `users_file`, not both"));
+    }
+    let mut users = Vec::new();
+    crate::users_file::for_each(Path::new(&path), redactor, |item, redactor| {
+        users.push(user_of(Params::item(item, "users", users.len()), redactor, default_update));
+    })
+    .map_err(|e| params.invalid("users_file", e))?;
+    Ok(Some(users))
 }
 
 /// The items of a `users` list, each taken on its own (a bad item fails alone), with the
 /// username as given.
-pub fn users_of(
-    items: Vec<Params>,
-    redactor: &mut Redactor,
-    default_update: UpdatePassword,
-) -> Vec<(Option<String>, Result<UserParams, ParamError>)> {
-    items
-        .into_iter()
-        .map(|mut item| {
-            let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
-            let user =
-                UserParams::take(&mut item, redactor, default_update).and_then(|user| item.finish().map(|()| user));
-            (username, user)
-        })
-        .collect()
+fn users_of(items: Vec<Params>, redactor: &mut Redactor, default_update: UpdatePassword) -> Vec<ListedUser> {
+    items.into_iter().map(|item| user_of(item, redactor, default_update)).collect()
+}
+
+fn user_of(mut item: Params, redactor: &mut Redactor, default_update: UpdatePassword) -> ListedUser {
+    let username = item.as_map().get("username").and_then(Value::as_str).map(str::to_string);
+    let user = UserParams::take(&mut item, redactor, default_update).and_then(|user| item.finish().map(|()| user));
+    (username, user)
 }
 
 /// Runs the module on the args file at `path` and prints its result.
@@ -324,7 +382,11 @@ pub fn run(path: &Path) -> ExitCode {
         Ok(args) => execute(args.params, args.internal.check_mode, args.internal.diff, &mut redactor).result,
         Err(e) => ModuleResult::failed(e.to_string()),
     };
-    println!("{}", result.to_json(&redactor));
+    // Written as it is masked: a copy of a directory-sized result would double the memory.
+    if let Err(e) = result.write_json(&redactor, &mut std::io::stdout().lock()) {
+        eprintln!("matrix-user: cannot write the result: {e}");
+        return ExitCode::FAILURE;
+    }
     if result.is_failed() {
         ExitCode::FAILURE
     } else {
@@ -337,14 +399,16 @@ pub fn run(path: &Path) -> ExitCode {
 pub fn execute(mut params: Params, check_mode: bool, diff: bool, redactor: &mut Redactor) -> Execution {
     let invocation = masked(params.as_map());
     let request = Request::take(&mut params, redactor).map_err(Failure::Param);
-    execute_request(request, invocation, Run { check_mode, diff, progress: None }, redactor)
+    execute_request(request, invocation, Run { check_mode, diff, progress: None, count: None }, redactor)
 }
 
-/// How a request is run: check mode, diff, and where progress lines of long waits go.
+/// How a request is run: check mode, diff, where progress lines of long waits go and who counts
+/// the users done.
 pub struct Run {
     pub check_mode: bool,
     pub diff: bool,
     pub progress: Option<ProgressSink>,
+    pub count: Option<CountSink>,
 }
 
 /// The module's logic on a typed request (or why none could be built): reconciles each user
@@ -358,17 +422,18 @@ pub fn execute_request(
 ) -> Execution {
     let mut warnings = Vec::new();
     let mut host = provision::Report::default();
-    let outcome =
-        request.and_then(|request| reconcile_request(request, run.check_mode, &mut warnings, &mut host, run.progress));
-    let (shape, users, failure) = match outcome {
-        Ok((shape, users)) => (Some(shape), users, None),
-        Err(failure) => (None, Vec::new(), Some(failure)),
+    let outcome = request.and_then(|request| {
+        reconcile_request(request, &mut warnings, &mut host, run.check_mode, run.progress, run.count)
+    });
+    let (shape, users, pruned, failure) = match outcome {
+        Ok((shape, users, pruned)) => (Some(shape), users, pruned, None),
+        Err(failure) => (None, Vec::new(), None, Some(failure)),
     };
-    let totals = totals_of(&users);
+    let totals = totals_of(users.iter().chain(pruned.iter().flatten()));
     // The Ansible result, from the typed outcome alone.
     let mut result = match (&failure, shape, users.first()) {
         (None, Some(Shape::One), Some(user)) => one_result(user, run.diff),
-        (None, Some(Shape::Many), _) => list_result(&users, &totals, run.diff),
+        (None, Some(Shape::Many), _) => list_result(&users, pruned.as_deref(), &totals, run.diff),
         _ => ModuleResult::failed(failure.as_ref().map(ToString::to_string).unwrap_or_default()),
     };
     for warning in &warnings {
@@ -380,7 +445,7 @@ pub fn execute_request(
         redactor.add(&secret);
     }
     result.set_invocation(invocation);
-    Execution { result, users, totals, warnings, failure, host }
+    Execution { result, users, pruned, totals, warnings, failure, host }
 }
 
 /// Whether the task asked for one user or a list: the result's shape.
@@ -390,6 +455,8 @@ enum Shape {
     Many,
 }
 
+/// What a run gives: its shape, each listed user's run and, in exact mode, the pruned ones'.
+type Ran = (Shape, Vec<UserRun>, Option<Vec<UserRun>>);
 /// What the result says of credentials found on the host: where each came from, and what was
 /// done about the provisioned admin token (a registration or a rewritten file is a change).
 pub(crate) fn host_credentials(result: &mut ModuleResult, host: &provision::Report) {
@@ -420,11 +487,12 @@ pub(crate) async fn prepare(
 
 fn reconcile_request(
     request: Request,
-    check_mode: bool,
     warnings: &mut Vec<String>,
     host: &mut provision::Report,
+    check_mode: bool,
     progress: Option<ProgressSink>,
-) -> Result<(Shape, Vec<UserRun>), Failure> {
+    count: Option<CountSink>,
+) -> Result<Ran, Failure> {
     let Request { mut settings, users } = request;
     crate::block_on(async {
         prepare(&mut settings, check_mode, host, warnings).await?;
@@ -433,9 +501,11 @@ fn reconcile_request(
             mas.on_progress(progress);
         }
         let result = match users {
-            Users::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs)),
-            Users::Many { users, concurrency } => {
-                Ok((Shape::Many, ensure_list(&backend, &users, concurrency, check_mode).await))
+            Users::One(user) => ensure_one(&backend, &user, check_mode).await.map(|runs| (Shape::One, runs, None)),
+            Users::Many { users, concurrency, exact } => {
+                ensure_list(&backend, users, concurrency, exact.as_ref(), check_mode, count)
+                    .await
+                    .map(|(runs, pruned)| (Shape::Many, runs, pruned))
             }
         };
         // Whatever happened: what the run opened on the server (MAS's admin session) is ended.
@@ -453,7 +523,7 @@ async fn ensure_one<B: Backend>(backend: &B, user: &UserParams, check_mode: bool
         Ok(outcome) => UserRun { username: Some(user.username.clone()), outcome: Ok(outcome), done: None },
         // Changed, then failed (a creation whose password MAS refused): failed, and changed.
         Err(e) if e.done().is_some() => {
-            let done = e.done().cloned();
+            let done = e.done().cloned().map(Box::new);
             UserRun { username: Some(user.username.clone()), outcome: Err(UserFailure::Run(e)), done }
         }
         Err(e) => return Err(Failure::Run(e)),
@@ -463,36 +533,131 @@ async fn ensure_one<B: Backend>(backend: &B, user: &UserParams, check_mode: bool
 
 async fn ensure_list<B: Backend>(
     backend: &B,
-    users: &[(Option<String>, Result<UserParams, ParamError>)],
+    users: Vec<ListedUser>,
     concurrency: usize,
+    exact: Option<&Exact>,
     check_mode: bool,
-) -> Vec<UserRun> {
-    // Each entry: the item's own result, or the index of its reconcile item.
-    let mut entries: Vec<Result<usize, UserFailure>> = Vec::with_capacity(users.len());
-    let mut items = Vec::new();
-    let mut seen: HashMap<UserId, usize> = HashMap::new();
-    for (index, (_, user)) in users.iter().enumerate() {
-        let field = format!("users[{index}].username");
-        let entry = user.as_ref().map_err(|e| UserFailure::Param(e.clone())).and_then(|user| {
-            let user_id = user.user_id(backend, &field).map_err(UserFailure::Username)?;
-            if let Some(first) = seen.insert(user_id.clone(), index) {
-                return Err(UserFailure::Duplicate { user_id, first });
-            }
-            items.push(Item { user: user_id, wanted: user.wanted() });
-            Ok(items.len() - 1)
-        });
-        entries.push(entry);
+    mut count: Option<CountSink>,
+) -> Result<(Vec<UserRun>, Option<Vec<UserRun>>), Failure> {
+    // A directory-sized list is held several times over (as given, as items, as outcomes): each
+    // copy is kept small. A user ID, or why the user fails alone (boxed: rare, and large).
+    let mut ids: Vec<Result<UserId, Box<UserFailure>>> = users
+        .iter()
+        .enumerate()
+        .map(|(index, (_, user))| match user {
+            Ok(user) => user.user_id(backend, &format!("users[{index}].username")).map_err(UserFailure::Username),
+            Err(e) => Err(UserFailure::Param(e.clone())),
+        })
+        .map(|id| id.map_err(Box::new))
+        .collect();
+    // The same user twice: the later ones fail, naming the first.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    let duplicates: Vec<(usize, usize)> = ids
+        .iter()
+        .enumerate()
+        .filter_map(|(index, id)| Some((index, *first.entry(id.as_ref().ok()?.localpart()).or_insert(index))))
+        .filter(|(index, first)| index != first)
+        .collect();
+    drop(first);
+    for (index, first) in duplicates {
+        if let Ok(user_id) = &ids[index] {
+            ids[index] = Err(Box::new(UserFailure::Duplicate { user_id: user_id.clone(), first }));
+        }
     }
-    let outcomes = reconcile::ensure_many(backend, &items, concurrency, check_mode).await;
-    entries
+    // Each entry: the user's own failure, or none when it is among the items reconciled, in
+    // the same order.
+    let mut items = Vec::with_capacity(ids.len());
+    let entries: Vec<Option<Box<UserFailure>>> = ids
+        .into_iter()
+        .zip(&users)
+        .map(|(id, (_, user))| match (id, user) {
+            (Ok(user_id), Ok(user)) => {
+                items.push(Item { user: user_id, wanted: user.wanted() });
+                None
+            }
+            (Err(failure), _) => Some(failure),
+            (Ok(_), Err(e)) => Some(Box::new(UserFailure::Param(e.clone()))),
+        })
+        .collect();
+    let listed = items.len();
+    // Exact mode: before any change, the whole server is listed and the accounts to prune are
+    // picked and counted against max_changes; they are then items like the listed ones.
+    let pruning = match exact {
+        Some(exact) => {
+            // A user of the list that failed on its own is still listed: never pruned.
+            let failed: Vec<UserId> = entries
+                .iter()
+                .zip(&users)
+                .filter(|(entry, _)| entry.is_some())
+                .filter_map(|(_, (username, _))| username.as_deref())
+                .filter_map(|username| UserId::parse(username, backend.server_name(), &backend.rules()).ok())
+                .collect();
+            let named: HashSet<&str> =
+                items.iter().map(|item| &item.user).chain(&failed).map(UserId::localpart).collect();
+            Some(reconcile::exact::select(backend, &named, exact).await.map_err(|e| Failure::Exact(Box::new(e)))?)
+        }
+        None => None,
+    };
+    let absent = exact.map(|exact| Wanted {
+        password: None,
+        state: exact.absent.state(),
+        admin: None,
+        update_password: UpdatePassword::OnCreate,
+        displayname: None,
+        user_type: None,
+        email: None,
+    });
+    if let (Some(pruning), Some(absent)) = (&pruning, &absent) {
+        items.extend(pruning.pruned.iter().map(|user| Item { user: user.clone(), wanted: absent.clone() }));
+    }
+    let total = items.len();
+    let mut done_count = 0;
+    let on_done = |_: &Result<Outcome, reconcile::Error>| {
+        done_count += 1;
+        if let Some(count) = count.as_mut() {
+            count(done_count, total);
+        }
+    };
+    let mut outcomes = match &pruning {
+        Some(pruning) => {
+            reconcile::ensure_listed(backend, &items, Some(&pruning.accounts), concurrency, check_mode, on_done).await
+        }
+        None => reconcile::ensure_many(backend, &items, concurrency, check_mode, on_done).await,
+    };
+    let pruned: Vec<UserRun> = items
+        .drain(listed..)
+        .zip(outcomes.drain(listed..))
+        .map(|(item, outcome)| {
+            let done = outcome.as_ref().err().and_then(reconcile::Error::done).cloned().map(Box::new);
+            UserRun {
+                username: Some(item.user.localpart().to_string()),
+                outcome: outcome.map_err(UserFailure::Run),
+                done,
+            }
+        })
+        .collect();
+    drop(items);
+    // The items' outcomes come in the order of the entries without a failure: each moved, not
+    // copied, as the users are, which are let go one by one.
+    let mut outcomes = outcomes.into_iter();
+    let runs = entries
         .into_iter()
         .zip(users)
         .map(|(entry, (username, _))| {
-            let done = entry.as_ref().ok().and_then(|i| outcomes[*i].as_ref().err()).and_then(reconcile::Error::done);
-            let outcome = entry.and_then(|i| outcomes[i].clone().map_err(UserFailure::Run));
-            UserRun { username: username.clone(), outcome, done: done.cloned() }
+            let (outcome, done) = match entry {
+                None => match outcomes.next().expect("ensure_many gives one result per item") {
+                    Ok(outcome) => (Ok(outcome), None),
+                    Err(e) => {
+                        let done = e.done().cloned().map(Box::new);
+                        (Err(UserFailure::Run(e)), done)
+                    }
+                },
+                Some(failure) => (Err(*failure), None),
+            };
+            UserRun { username, outcome, done }
         })
-        .collect()
+        .collect();
+    Ok((runs, pruning.map(|_| pruned)))
 }
 
 /// The module's result for one user.
@@ -511,7 +676,7 @@ fn one_result(run: &UserRun, diff: bool) -> ModuleResult {
     if run.outcome.is_err() && run.done.is_some() {
         result.set("changed", true);
     }
-    for (key, value) in run.outcome.as_ref().ok().or(run.done.as_ref()).into_iter().flat_map(outcome_fields) {
+    for (key, value) in run.outcome.as_ref().ok().or(run.done.as_deref()).into_iter().flat_map(outcome_fields) {
         result.set(key, value);
     }
     result
@@ -519,18 +684,19 @@ fn one_result(run: &UserRun, diff: bool) -> ModuleResult {
 
 /// The module's result for a list: one entry per user, the totals, and a message naming the
 /// first failures.
-fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
-    let mut results = Vec::with_capacity(runs.len());
+fn list_result(runs: &[UserRun], pruned: Option<&[UserRun]>, totals: &Totals, diff: bool) -> ModuleResult {
+    // The first failures, for `msg`, and how many there are.
     let mut failures = Vec::new();
+    let mut failed = 0;
     let mut diffs = Vec::new();
-    for (index, run) in runs.iter().enumerate() {
-        let mut fields = Map::new();
-        fields.insert("username".into(), json!(run.username));
+    let mut changed = false;
+    // The pruned accounts after the listed ones, named `pruned[N]`.
+    let named = runs.iter().enumerate().map(|(index, run)| (format!("users[{index}]"), run));
+    let pruned_named = pruned.into_iter().flatten().enumerate().map(|(index, run)| (format!("pruned[{index}]"), run));
+    for (label, run) in named.chain(pruned_named) {
         match &run.outcome {
             Ok(outcome) => {
-                fields.insert("changed".into(), outcome.changed().into());
-                fields.insert("msg".into(), outcome.message().into());
-                fields.extend(outcome_fields(outcome).map(|(k, v)| (k.to_string(), v)));
+                changed |= outcome.changed();
                 if diff && outcome.changed() {
                     let (before, after) = outcome.plan.diff();
                     let header = outcome.user_id.to_string();
@@ -540,32 +706,28 @@ fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
                 }
             }
             Err(msg) => {
-                failures.push(format!("users[{index}]: {msg}"));
-                fields.insert("failed".into(), true.into());
-                fields.insert("msg".into(), msg.to_string().into());
-                if let Some(done) = &run.done {
-                    fields.insert("changed".into(), true.into());
-                    fields.extend(outcome_fields(done).map(|(k, v)| (k.to_string(), v)));
+                changed |= run.done.is_some();
+                failed += 1;
+                if failures.len() < FAILURES_IN_MSG {
+                    failures.push(format!("{label}: {msg}"));
                 }
             }
         }
-        results.push(Value::Object(fields));
     }
-
-    let changed = results.iter().any(|r| r.get("changed") == Some(&Value::Bool(true)));
     let mut result = if failures.is_empty() {
         ModuleResult::ok(changed, totals.summary(false))
     } else {
-        let mut msg = format!("{} of {} users failed ({}): ", failures.len(), runs.len(), totals.summary(false));
-        msg.push_str(&failures.iter().take(FAILURES_IN_MSG).cloned().collect::<Vec<_>>().join("; "));
-        if failures.len() > FAILURES_IN_MSG {
-            msg.push_str(&format!("; and {} more (see `users`)", failures.len() - FAILURES_IN_MSG));
+        let mut msg =
+            format!("{failed} of {} users failed ({}): {}", runs.len(), totals.summary(false), failures.join("; "));
+        if failed > FAILURES_IN_MSG {
+            msg.push_str(&format!("; and {} more (see `users`)", failed - FAILURES_IN_MSG));
         }
         let mut failed = ModuleResult::failed(msg);
         failed.set("changed", changed);
         failed
     };
-    result.set("users", results).set(
+    // Kept as text until printed: a directory-sized run has a hundred thousand of them.
+    result.set_list("users", runs.iter().map(user_entry)).set(
         "totals",
         json!({
             "created": totals.created,
@@ -582,20 +744,45 @@ fn list_result(runs: &[UserRun], totals: &Totals, diff: bool) -> ModuleResult {
             "failed": totals.failed,
         }),
     );
+    if let Some(pruned) = pruned {
+        result.set_list("pruned", pruned.iter().map(user_entry));
+    }
     if diff {
-        result.set("diff", diffs);
+        result.set_list("diff", diffs);
     }
     result
 }
 
+/// One user's entry in a list's result.
+fn user_entry(run: &UserRun) -> Value {
+    let mut fields = Map::new();
+    fields.insert("username".into(), json!(run.username));
+    match &run.outcome {
+        Ok(outcome) => {
+            fields.insert("changed".into(), outcome.changed().into());
+            fields.insert("msg".into(), outcome.message().into());
+            fields.extend(outcome_fields(outcome).map(|(k, v)| (k.to_string(), v)));
+        }
+        Err(msg) => {
+            fields.insert("failed".into(), true.into());
+            fields.insert("msg".into(), msg.to_string().into());
+            if let Some(done) = &run.done {
+                fields.insert("changed".into(), true.into());
+                fields.extend(outcome_fields(done).map(|(k, v)| (k.to_string(), v)));
+            }
+        }
+    }
+    Value::Object(fields)
+}
+
 /// How many users ended each way: the one count the module's `totals` and `msg` and the
 /// command-line tool's summary all show.
-fn totals_of(users: &[UserRun]) -> Totals {
+fn totals_of<'a>(users: impl Iterator<Item = &'a UserRun>) -> Totals {
     let mut totals = Totals::default();
     for user in users {
         match &user.outcome {
             Ok(outcome) => totals.add(outcome),
-            Err(_) => totals.add_failure(user.done.as_ref()),
+            Err(_) => totals.add_failure(user.done.as_deref()),
         }
     }
     totals

@@ -25,6 +25,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// A list of objects (`users`).
     List,
+    /// A list of strings (`keep`).
+    StrList,
     /// Files on the host, as a list (or one path).
     PathList,
 }
@@ -39,7 +41,7 @@ impl Kind {
             Kind::Bool => "bool",
             Kind::Float => "float",
             Kind::Int => "int",
-            Kind::List | Kind::PathList => "list",
+            Kind::List | Kind::StrList | Kind::PathList => "list",
         }
     }
 }
@@ -408,6 +410,37 @@ pub static PARAMS: &[Param] = &[
     param("email", Str, User, "Email address of the user (with backend mas: added as a verified address)")
         .flag("email", "ADDRESS"),
     param("users", List, Run, "The users to ensure, each with the user parameters").role("matrix_user_users"),
+    param("users_file", Path, Run, "File on the host listing the users to ensure: YAML, JSON, or CSV with a header")
+        .role("matrix_user_users_file"),
+    param(
+        "exclusive",
+        Bool,
+        Run,
+        "Exact mode: bring the accounts the list does not name to absent_state [default: no]",
+    )
+    .default("false")
+    .role("matrix_user_exclusive"),
+    param(
+        "absent_state",
+        Choice(&["locked", "deactivated"]),
+        Run,
+        "In exact mode, what becomes of an account the list does not name [default: locked]",
+    )
+    .flag("absent-state", "locked|deactivated")
+    .default("locked")
+    .role("matrix_user_absent_state"),
+    param("keep", StrList, Run, "In exact mode, localparts never pruned (globs: * and ?)")
+        .flag("keep", "GLOB")
+        .role("matrix_user_keep"),
+    param(
+        "max_changes",
+        Str,
+        Run,
+        "In exact mode, the most accounts pruned, as a count or a share of the server's (N or N%) [default: 10%]",
+    )
+    .flag("max-changes", "N|N%")
+    .default("10%")
+    .role("matrix_user_max_changes"),
     param("concurrency", Int, Run, "Most requests at once [default: 4]")
         .flag("concurrency", "N")
         .default("4")

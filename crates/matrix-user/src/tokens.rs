@@ -27,6 +27,7 @@ use crate::module::{self, Failure};
 use crate::params::{self, Module};
 use crate::provision;
 use crate::settings::{BackendKind, ParamReader, Settings};
+use crate::users_file;
 
 /// The most a token's `uses_allowed` may be: Dendrite keeps it in 32 signed bits.
 const USES_MAX: u32 = i32::MAX as u32;
@@ -594,14 +595,12 @@ pub fn build_token(args: &TokenArgs, connection: &ConnectionArgs, redactor: &mut
 /// The parameters of `tokens`: connection settings, then the tokens file.
 pub fn build_tokens(args: &TokensArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
     let mut layers = connection_layers(connection, args.file == Path::new("-"), redactor)?;
-    let (tokens, name) =
-        config::read_list(&args.file, "tokens", "matrix_user_registration_tokens", "tokens (each with name, ...)")?;
+    let (tokens, name) = users_file::read_list(&args.file, &users_file::TOKENS)?;
     // Tokens chosen by hand, in the file, are secrets from here on.
-    for token in tokens.as_array().into_iter().flatten().filter_map(|item| item.get("token")).filter_map(Value::as_str)
-    {
+    for token in tokens.iter().filter_map(|item| item.get("token")).filter_map(Value::as_str) {
         redactor.add(token);
     }
-    layers.set("tokens", tokens, Source::UsersFile(name));
+    layers.set("tokens", Value::Array(tokens), Source::UsersFile(name));
     Ok(layers)
 }
 

@@ -1111,7 +1111,7 @@ mod tests {
         // So does a listing of many users.
         let fake = Fake::new().showing_names().listing().with("john", named(Some("john")));
         let items = [crate::Item { user: user("john"), wanted: wanted.clone() }];
-        let results = crate::ensure_many(&fake, &items, 1, false).await;
+        let results = crate::ensure_many(&fake, &items, 1, false, |_| ()).await;
         assert_eq!(results[0].as_ref().unwrap().plan.actions, vec![Action::SetDisplayname]);
         assert_eq!(fake.calls(), vec![(Call::List, String::new()), (Call::SetDisplayname, "john".to_string())]);
     }

@@ -17,7 +17,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use homeserver::{
-    Account, Backend, Error, Login, Lookup, NewAccount, Operation, Secret, Setting, UserId, UserIdRules, UserType,
+    Account, Backend, Error, Listed, Login, Lookup, NewAccount, Operation, Secret, Setting, UserId, UserIdRules,
+    UserType,
 };
 
 pub(crate) const SERVER: &str = "example.com";
@@ -116,6 +117,8 @@ pub(crate) struct Fake {
     own_password: Vec<Operation>,
     unforeseeable: Vec<(Operation, &'static str)>,
     lists: bool,
+    /// Accounts an application service registered (the listing does not say; a look-up does).
+    appservices: HashSet<String>,
     /// Look-ups and listings show the display name (Synapse's admin API does).
     names_shown: bool,
     admin_unseen: bool,
@@ -143,6 +146,7 @@ impl Fake {
             own_password: Vec::new(),
             unforeseeable: Vec::new(),
             lists: false,
+            appservices: HashSet::new(),
             names_shown: false,
             admin_unseen: false,
             password_problem: None,
@@ -212,6 +216,12 @@ impl Fake {
     /// `list_accounts` answers with every account.
     pub(crate) fn listing(mut self) -> Fake {
         self.lists = true;
+        self
+    }
+
+    /// `localpart` was registered by an application service.
+    pub(crate) fn appservice(mut self, localpart: &str) -> Fake {
+        self.appservices.insert(localpart.to_string());
         self
     }
 
@@ -371,6 +381,31 @@ impl Backend for Fake {
         let accounts = self.accounts.borrow();
         let shown = accounts.iter().filter(|(localpart, _)| !self.hidden.contains(*localpart));
         Ok(Some(shown.map(|(localpart, stored)| (localpart.clone(), self.seen(stored))).collect()))
+    }
+
+    async fn list_everyone(&self) -> Result<Option<Vec<Listed>>, Error> {
+        let _flight = self.enter(Call::List, "").await?;
+        if !self.lists {
+            return Ok(None);
+        }
+        let mut everyone: Vec<Listed> = self
+            .accounts
+            .borrow()
+            .iter()
+            .map(|(localpart, stored)| Listed {
+                localpart: localpart.clone(),
+                account: self.seen(stored),
+                guest: false,
+                appservice: None,
+            })
+            .collect();
+        everyone.sort_by(|a, b| a.localpart.cmp(&b.localpart));
+        Ok(Some(everyone))
+    }
+
+    async fn appservice(&self, user: &UserId) -> Result<Option<bool>, Error> {
+        let _flight = self.enter(Call::LookUp, user.localpart()).await?;
+        Ok(Some(self.appservices.contains(user.localpart())))
     }
 
     async fn look_up(&self, user: &UserId) -> Result<Lookup, Error> {

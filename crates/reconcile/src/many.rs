@@ -2,7 +2,9 @@
 //! result per account.
 
 use futures_util::stream::{self, StreamExt};
-use homeserver::{Backend, Lookup, UserId};
+use std::collections::HashMap;
+
+use homeserver::{Account, Backend, Lookup, UserId};
 
 use crate::engine::{ensure_seen, Error, Outcome};
 use crate::plan::{AccountState, Action, UpdatePassword, Wanted};
@@ -16,29 +18,44 @@ pub struct Item<'a> {
 }
 
 /// Ensures every item, at most `concurrency` at a time, each independently: one account's failure
-/// does not stop the others. Results come in the order of `items`.
+/// does not stop the others. Results come in the order of `items`; `on_done` sees each as it
+/// comes (a progress display).
 pub async fn ensure_many<B: Backend>(
     backend: &B,
     items: &[Item<'_>],
     concurrency: usize,
     check_mode: bool,
+    on_done: impl FnMut(&Result<Outcome, Error>),
+) -> Vec<Result<Outcome, Error>> {
+    match backend.list_accounts(items.len()).await {
+        Ok(listed) => ensure_listed(backend, items, listed.as_ref(), concurrency, check_mode, on_done).await,
+        Err(e) => items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
+    }
+}
+
+/// [`ensure_many`] on a listing of the server's accounts already made (exact mode's), or none:
+/// each item is then looked up.
+pub async fn ensure_listed<B: Backend>(
+    backend: &B,
+    items: &[Item<'_>],
+    listed: Option<&HashMap<String, Account>>,
+    concurrency: usize,
+    check_mode: bool,
+    mut on_done: impl FnMut(&Result<Outcome, Error>),
 ) -> Vec<Result<Outcome, Error>> {
     // Only a user to be present has its password checked.
     let checks =
         |wanted: &Wanted<'_>| wanted.update_password == UpdatePassword::Always && wanted.state == AccountState::Present;
     backend.expect_logins(items.iter().filter(|item| checks(&item.wanted)).count());
-    let listed = match backend.list_accounts(items.len()).await {
-        Ok(listed) => listed,
-        Err(e) => return items.iter().map(|_| Err(Error::Homeserver(e.clone()))).collect(),
-    };
     stream::iter(items)
         .map(|item| {
-            let seen = listed.as_ref().map(|accounts| {
+            let seen = listed.map(|accounts| {
                 accounts.get(item.user.localpart()).map_or(Lookup::Missing, |account| Lookup::Found(account.clone()))
             });
             ensure_seen(backend, &item.user, &item.wanted, seen, check_mode)
         })
         .buffered(concurrency.max(1))
+        .inspect(|result| on_done(result))
         .collect()
         .await
 }
@@ -187,7 +204,8 @@ mod tests {
         let password = Secret::new(PASSWORD);
         let names = ["alice", "bob", "carol", "dave", "erin", "frank"];
         let fake = team(Fake::new()).failing(Call::Create, Some("carol"), refused("creating @carol:example.com"));
-        let results = ensure_many(&fake, &items(&names, &want(&password, Some(true), OnCreate)), 2, false).await;
+        let results =
+            ensure_many(&fake, &items(&names, &want(&password, Some(true), OnCreate)), 2, false, |_| ()).await;
 
         assert_eq!(results.len(), names.len());
         assert_eq!(actions(&results[0]), vec![Action::Create { admin: true }]);
@@ -216,7 +234,7 @@ mod tests {
         for (concurrency, most) in [(0, 1), (1, 1), (3, 3), (8, 8), (50, 8)] {
             // The first users answer slowest, so with room to overlap they finish last.
             let fake = names.iter().enumerate().fold(Fake::new(), |fake, (i, name)| fake.slow(name, 3 * (8 - i)));
-            let results = ensure_many(&fake, &list, concurrency, false).await;
+            let results = ensure_many(&fake, &list, concurrency, false, |_| ()).await;
             assert_eq!(fake.max_in_flight(), most, "concurrency {concurrency}");
             let ids: Vec<UserId> = results.iter().map(|r| r.as_ref().unwrap().user_id.clone()).collect();
             assert_eq!(ids, names.iter().map(|name| user(name)).collect::<Vec<_>>(), "concurrency {concurrency}");
@@ -236,17 +254,18 @@ mod tests {
         let expected = vec![vec![Action::Create { admin: true }], vec![Action::SetAdmin(true)], vec![]];
 
         let listed = team(Fake::new().listing());
-        let results = ensure_many(&listed, &list, 2, false).await;
+        let results = ensure_many(&listed, &list, 2, false, |_| ()).await;
         assert_eq!(results.iter().map(actions).collect::<Vec<_>>(), expected);
         assert_eq!((listed.count(Call::List), listed.count(Call::LookUp)), (1, 0));
 
         let looked_up = team(Fake::new());
-        let results = ensure_many(&looked_up, &list, 2, false).await;
+        let results = ensure_many(&looked_up, &list, 2, false, |_| ()).await;
         assert_eq!(results.iter().map(actions).collect::<Vec<_>>(), expected);
         assert_eq!((looked_up.count(Call::List), looked_up.count(Call::LookUp)), (1, 3));
 
         // The listing says how locked accounts are, too.
-        let results = ensure_many(&team(Fake::new().listing()), &items(&["erin"], &list[0].wanted), 1, false).await;
+        let results =
+            ensure_many(&team(Fake::new().listing()), &items(&["erin"], &list[0].wanted), 1, false, |_| ()).await;
         assert_eq!(actions(&results[0]), vec![Action::Unlock]);
     }
 
@@ -254,7 +273,8 @@ mod tests {
     async fn a_user_created_after_the_listing_is_looked_up_again() {
         let password = Secret::new(PASSWORD);
         let fake = Fake::new().listing().racing("alice", Stored::new("theirs", false));
-        let results = ensure_many(&fake, &items(&["alice"], &want(&password, Some(true), OnCreate)), 1, false).await;
+        let results =
+            ensure_many(&fake, &items(&["alice"], &want(&password, Some(true), OnCreate)), 1, false, |_| ()).await;
         let outcome = results[0].as_ref().unwrap();
         assert_eq!(outcome.plan.actions, vec![Action::SetAdmin(true)]);
         assert!(!outcome.created());
@@ -266,7 +286,8 @@ mod tests {
     async fn a_failed_listing_fails_every_account_and_asks_nothing_else() {
         let password = Secret::new(PASSWORD);
         let fake = team(Fake::new().listing()).failing(Call::List, None, refused("listing users"));
-        let results = ensure_many(&fake, &items(&["alice", "bob"], &want(&password, None, OnCreate)), 2, false).await;
+        let results =
+            ensure_many(&fake, &items(&["alice", "bob"], &want(&password, None, OnCreate)), 2, false, |_| ()).await;
         assert_eq!(results, vec![Err(Error::Homeserver(refused("listing users"))); 2]);
         assert_eq!(fake.calls(), vec![(Call::List, String::new())]);
         assert_eq!(totals(&results).summary(false), "2 failed");
@@ -280,10 +301,10 @@ mod tests {
         let list = items(&names, &want(&password, Some(true), Always));
 
         let checked = build();
-        let check = ensure_many(&checked, &list, 3, true).await;
+        let check = ensure_many(&checked, &list, 3, true, |_| ()).await;
         assert_eq!(checked.writes(), vec![]);
         let real = build();
-        let done = ensure_many(&real, &list, 3, false).await;
+        let done = ensure_many(&real, &list, 3, false, |_| ()).await;
         assert!(!real.writes().is_empty());
         for (i, (check, done)) in check.iter().zip(&done).enumerate() {
             match (check, done) {
@@ -300,6 +321,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_result_is_seen_as_it_comes() {
+        let password = Secret::new(PASSWORD);
+        let fake = team(Fake::new()).failing(Call::Create, Some("carol"), refused("creating @carol:example.com"));
+        let list = items(&["alice", "bob", "carol", "dave"], &want(&password, Some(true), OnCreate));
+        let mut seen = Vec::new();
+        let results = ensure_many(&fake, &list, 2, false, |result| seen.push(result.clone())).await;
+        assert_eq!(seen, results);
+    }
+
+    #[tokio::test]
     async fn the_backend_is_told_how_many_passwords_will_be_checked() {
         let password = Secret::new(PASSWORD);
         let always = want(&password, None, Always);
@@ -309,7 +340,7 @@ mod tests {
         // A user to be locked checks no password, whatever update_password says.
         list.extend(items(&["erin"], &Wanted { state: AccountState::Locked, ..always.clone() }));
         let fake = Fake::new();
-        ensure_many(&fake, &list, 2, false).await;
+        ensure_many(&fake, &list, 2, false, |_| ()).await;
         assert_eq!(fake.expected_logins(), 3);
     }
 
