@@ -404,24 +404,12 @@ mod tests {
     use homeserver::{Operation, Secret, UserType};
 
     use super::*;
-    use crate::fake::{refused, user, Call, Fake, Stored};
+    use crate::fake::{refused, user, want, Call, Fake, Stored};
     use crate::plan::{AccountState, Standing, State};
     use UpdatePassword::{Always, OnCreate};
 
     const PASSWORD: &str = "wanted-pw";
     const EMAIL: &str = "john@example.org";
-
-    fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted {
-            password: Some(password),
-            state: AccountState::Present,
-            admin,
-            update_password,
-            displayname: None,
-            user_type: None,
-            email: None,
-        }
-    }
 
     async fn run(fake: &Fake, wanted: &Wanted<'_>, check_mode: bool) -> Result<Outcome, Error> {
         ensure(fake, &user("john"), wanted, check_mode).await

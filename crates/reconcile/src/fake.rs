@@ -21,11 +21,26 @@ use homeserver::{
     UserType,
 };
 
+use crate::plan::{AccountState, UpdatePassword, Wanted};
+
 pub(crate) const SERVER: &str = "example.com";
 
 /// `@localpart:example.com`.
 pub(crate) fn user(localpart: &str) -> UserId {
     UserId::parse(localpart, SERVER, &UserIdRules::SYNAPSE).expect("a valid test user")
+}
+
+/// A user wanted present with this password, flag and password rule, and nothing else asked.
+pub(crate) fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
+    Wanted {
+        password: Some(password),
+        state: AccountState::Present,
+        admin,
+        update_password,
+        displayname: None,
+        user_type: None,
+        email: None,
+    }
 }
 
 /// A refusal from the server, as a scripted failure.

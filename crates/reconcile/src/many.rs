@@ -152,22 +152,10 @@ mod tests {
     use homeserver::Secret;
 
     use super::*;
-    use crate::fake::{refused, user, Call, Fake, Stored};
+    use crate::fake::{refused, user, want, Call, Fake, Stored};
     use UpdatePassword::{Always, OnCreate};
 
     const PASSWORD: &str = "wanted-pw";
-
-    fn want(password: &Secret, admin: Option<bool>, update_password: UpdatePassword) -> Wanted<'_> {
-        Wanted {
-            password: Some(password),
-            state: AccountState::Present,
-            admin,
-            update_password,
-            displayname: None,
-            user_type: None,
-            email: None,
-        }
-    }
 
     fn items<'a>(names: &[&str], wanted: &Wanted<'a>) -> Vec<Item<'a>> {
         names.iter().map(|name| Item { user: user(name), wanted: wanted.clone() }).collect()
