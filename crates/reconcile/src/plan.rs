@@ -402,15 +402,7 @@ mod tests {
         check_mode: bool,
     ) -> Result<Plan, PlanError> {
         let password = Secret::new("pw");
-        let wanted = Wanted {
-            password: Some(&password),
-            state: AccountState::Present,
-            admin,
-            update_password,
-            displayname: None,
-            user_type: None,
-            email: None,
-        };
+        let wanted = crate::fake::want(&password, admin, update_password);
         plan(&john(), &observed, &wanted, missing(given), check_mode)
     }
 
