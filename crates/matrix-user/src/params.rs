@@ -6,7 +6,8 @@
 //! Everything else reads this table: the masking of `invocation` (`module`), the command-line
 //! flags, their help, completions and manual pages (`cli`), the environment and config-file
 //! layers (`config`), and the drift checks (tests at the end of this file) that keep the
-//! module's documentation, the role's argument specs and `docs/cli.md` in step with it.
+//! modules' documentation (with the doc fragments they share), the role's argument specs and
+//! `docs/cli.md` in step with it.
 
 use homeserver::{Setting, UserType};
 
@@ -589,24 +590,124 @@ mod tests {
         serde_norway::from_str(text).expect("valid YAML")
     }
 
-    /// A module's documented options: from `plugins/modules/<module>.py`'s DOCUMENTATION when
-    /// that exists, else (`matrix_user`) from the role's sidecar `library/matrix_user.yml`.
-    fn documented_options(module: &str) -> (String, serde_json::Map<String, Value>) {
-        let python = repo().join(format!("plugins/modules/{module}.py"));
-        let sidecar = repo().join(format!("roles/matrix_user/library/{module}.yml"));
-        let (name, documentation) = if let Ok(text) = std::fs::read_to_string(&python) {
-            (format!("plugins/modules/{module}.py"), python_documentation(&text))
-        } else {
-            let text = std::fs::read_to_string(&sidecar).expect("the module's documentation");
-            (format!("roles/matrix_user/library/{module}.yml"), yaml(&text)["DOCUMENTATION"].clone())
-        };
-        let options = documentation["options"].as_object().cloned().expect("options");
-        (name, options)
+    /// Each module of the collection, as the table and as Ansible name it.
+    const MODULES: [(Module, &str); 2] = [(Module::User, "matrix_user"), (Module::Token, "matrix_registration_token")];
+
+    /// The collection whose doc fragments a module may extend (`plugins/doc_fragments/`).
+    const COLLECTION: &str = "matrix_user.homeserver";
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
-    /// The YAML of a Python module's `DOCUMENTATION = r"""..."""` (or `'''`), parsed.
+    /// A module's DOCUMENTATION, and each doc fragment it extends, by name.
+    fn module_documentation(module: &str) -> (Value, Vec<(String, Value)>) {
+        let documentation = python_documentation(&read(&format!("plugins/modules/{module}.py")));
+        let fragments = fragment_names(&documentation)
+            .into_iter()
+            .map(|name| {
+                let file = name
+                    .strip_prefix(COLLECTION)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .filter(|file| !file.contains('.'))
+                    .unwrap_or_else(|| panic!("{module}: fragment {name} is not a whole fragment of {COLLECTION}"));
+                let fragment = python_documentation(&read(&format!("plugins/doc_fragments/{file}.py")));
+                (name, fragment)
+            })
+            .collect();
+        (documentation, fragments)
+    }
+
+    /// `extends_documentation_fragment`: a list, or one string of names separated by commas.
+    fn fragment_names(documentation: &Value) -> Vec<String> {
+        match documentation.get("extends_documentation_fragment") {
+            None => Vec::new(),
+            Some(Value::String(names)) => names.split(',').map(|name| name.trim().to_string()).collect(),
+            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            Some(other) => panic!("extends_documentation_fragment is neither a list nor a string: {other}"),
+        }
+    }
+
+    fn options_of(documentation: &Value) -> serde_json::Map<String, Value> {
+        documentation.get("options").and_then(Value::as_object).cloned().unwrap_or_default()
+    }
+
+    /// The options as `ansible-doc` shows them: fragment by fragment, in order, each option of a
+    /// fragment with the fields already documented for it laid over its own (ansible-core's
+    /// `add_fragments`): the module's fields win, then an earlier fragment's.
+    fn resolved_options(documentation: &Value, fragments: &[(String, Value)]) -> serde_json::Map<String, Value> {
+        let mut options = options_of(documentation);
+        for (_, fragment) in fragments {
+            for (name, option) in options_of(fragment) {
+                let mut merged = option.as_object().cloned().unwrap_or_default();
+                if let Some(Value::Object(fields)) = options.get(&name) {
+                    merged.extend(fields.clone());
+                }
+                options.insert(name, Value::Object(merged));
+            }
+        }
+        options
+    }
+
+    /// A module's documented options, with those of its doc fragments.
+    fn documented_options(module: &str) -> (String, serde_json::Map<String, Value>) {
+        let (documentation, fragments) = module_documentation(module);
+        (format!("plugins/modules/{module}.py"), resolved_options(&documentation, &fragments))
+    }
+
+    #[test]
+    fn fragments_resolve_as_ansible_doc_does() {
+        let module = yaml(
+            "extends_documentation_fragment: [matrix_user.homeserver.a, matrix_user.homeserver.b]\n\
+             options:\n  timeout: {description: [mine], default: 5}\n  own: {type: int}\n",
+        );
+        let a = yaml("options:\n  timeout: {description: [a], type: float, default: 30}\n  shared: {type: path}\n");
+        let b = yaml("options:\n  shared: {type: str, description: [b]}\n  other: {type: bool}\n");
+        assert_eq!(fragment_names(&module), ["matrix_user.homeserver.a", "matrix_user.homeserver.b"]);
+        assert_eq!(fragment_names(&yaml("extends_documentation_fragment: x.y.a, x.y.b")), ["x.y.a", "x.y.b"]);
+        let options = resolved_options(&module, &[("a".into(), a), ("b".into(), b)]);
+        assert_eq!(options["timeout"], yaml("{description: [mine], type: float, default: 5}"));
+        assert_eq!(options["shared"], yaml("{type: path, description: [b]}"));
+        assert_eq!(options["own"], yaml("{type: int}"));
+        assert_eq!(options["other"], yaml("{type: bool}"));
+        assert_eq!(options.len(), 4);
+    }
+
+    /// What both modules share is written once, in a doc fragment both extend: the connection
+    /// settings (the table's `Both` rows) and the action plugin's options. A module documents
+    /// only its own parameters, and a fragment nothing that is not shared.
+    #[test]
+    fn shared_options_are_documented_once_in_the_fragments() {
+        let mut drift = Vec::new();
+        for (_, name) in MODULES {
+            let (documentation, fragments) = module_documentation(name);
+            let own = options_of(&documentation);
+            let mut shared = BTreeSet::new();
+            for (fragment, fragment_doc) in &fragments {
+                for option in options_of(fragment_doc).keys() {
+                    let of_both = PARAMS.iter().any(|p| p.name == option && p.module == Module::Both);
+                    if !of_both && !ACTION_PLUGIN_OPTIONS.contains(&option.as_str()) {
+                        drift.push(format!("{fragment} documents `{option}`, not a parameter of both modules"));
+                    }
+                    if own.contains_key(option) {
+                        drift.push(format!("{name} documents `{option}` again, which {fragment} documents"));
+                    }
+                    shared.insert(option.clone());
+                }
+            }
+            let both = PARAMS.iter().filter(|p| p.module == Module::Both).map(|p| p.name);
+            for option in both.chain(ACTION_PLUGIN_OPTIONS.iter().copied()) {
+                if !shared.contains(option) {
+                    drift.push(format!("`{option}` is shared but in no doc fragment {name} extends"));
+                }
+            }
+        }
+        assert!(drift.is_empty(), "the modules' documentation and src/params.rs differ:\n  {}", drift.join("\n  "));
+    }
+
+    /// The YAML of a Python module's (or doc fragment's) `DOCUMENTATION = r"""..."""` (or `'''`), parsed.
     fn python_documentation(text: &str) -> Value {
-        let start = text.find("DOCUMENTATION").expect("DOCUMENTATION in the module");
+        let start = text.find("DOCUMENTATION = ").expect("DOCUMENTATION in the module");
         let body = &text[start..];
         let open = [body.find("'''"), body.find("\"\"\"")].into_iter().flatten().min().expect("a quoted DOCUMENTATION");
         let quote = &body[open..open + 3];
@@ -701,7 +802,7 @@ mod tests {
 
     #[test]
     fn the_module_documentation_matches_the_table() {
-        for (module, name) in [(Module::User, "matrix_user"), (Module::Token, "matrix_registration_token")] {
+        for (module, name) in MODULES {
             module_documentation_matches(module, name);
         }
     }
