@@ -88,7 +88,7 @@ EXAMPLES = r"""
 - name: Send the sign-up link (the token is returned by the run that made it only)
   ansible.builtin.copy:
     content: "https://element.example.com/#/register?token={{ party.token }}\n"
-    dest: /root/spring-party-link.txt
+    dest: ~/spring-party-link.txt
     mode: "0600"
   when: party.token is defined
   no_log: true
@@ -104,7 +104,7 @@ EXAMPLES = r"""
   matrix_user.homeserver.matrix_registration_token:
     synapse_config: [/etc/matrix-synapse/homeserver.yaml, /etc/matrix-synapse/conf.d]
     provision_admin: true
-    provision_admin_file: /root/.matrix-user-admin.json
+    provision_admin_file: /etc/matrix-synapse/matrix-user-admin.json
     name: spring-party
     uses_allowed: 5
   register: party
@@ -171,14 +171,14 @@ credentials:
       value.
   returned: when one came from the host
   type: dict
-  sample: {"admin_access_token": "provision_admin_file /root/.matrix-user-admin.json"}
+  sample: {"admin_access_token": "provision_admin_file /etc/matrix-synapse/matrix-user-admin.json"}
 admin_token:
   description:
     - With I(provision_admin), what was done about the admin token (C(registered), C(reused) or C(renewed); in check mode C(to register) or
       C(to renew)), and the file it is kept in. C(registered) and C(renewed) are changes.
   returned: when I(provision_admin) is used
   type: dict
-  sample: {"provisioned": "reused", "file": "/root/.matrix-user-admin.json"}
+  sample: {"provisioned": "reused", "file": "/etc/matrix-synapse/matrix-user-admin.json"}
 invocation:
   description: The module's parameters, every secret (I(token) too) replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   returned: always

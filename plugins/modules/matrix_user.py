@@ -181,7 +181,7 @@ EXAMPLES = r"""
   matrix_user.homeserver.matrix_user:
     synapse_config: [/etc/matrix-synapse/homeserver.yaml, /etc/matrix-synapse/conf.d]
     provision_admin: true
-    provision_admin_file: /root/.matrix-user-admin.json
+    provision_admin_file: /etc/matrix-synapse/matrix-user-admin.json
     username: alice
     password: "{{ alice_password }}"
   no_log: true
@@ -298,7 +298,7 @@ admin_token:
       C(to renew)), and the file it is kept in. C(registered) and C(renewed) are changes.
   returned: when I(provision_admin) is used
   type: dict
-  sample: {"provisioned": "reused", "file": "/root/.matrix-user-admin.json"}
+  sample: {"provisioned": "reused", "file": "/etc/matrix-synapse/matrix-user-admin.json"}
 invocation:
   description: The module's parameters, every secret replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   returned: always
