@@ -154,6 +154,16 @@ def test_a_malformed_csv_is_refused_before_any_request(server, run, tmp_path, na
     assert server.user(name) is None
 
 
+def test_a_users_file_that_is_a_fifo_is_refused_at_once(run, tmp_path):
+    # Nothing ever writes to it: opening it to read would wait for ever (within the runner's 120 s).
+    fifo = tmp_path / "people.csv"
+    os.mkfifo(fifo)
+    result = run.module(run.connection(users_file=str(fifo)))
+    assert result["failed"] and result["msg"] == "parameter `users_file`: is not a regular file", result["msg"]
+    cli = run.cli("ensure", fifo, *run.cli_connection(), timeout=20)
+    assert cli.returncode != 0 and f"the users file {fifo}: is not a regular file" in cli.stderr, cli.stderr
+
+
 def test_users_and_users_file_are_not_both_given(run, tmp_path, name):
     users_file = write_csv(tmp_path / "people.csv", [{"username": name, "password": "pw-" + name, "admin": False}])
     result = run.module(run.connection(users_file=str(users_file), users=[{"username": name, "password": "x" * 9}]))

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
@@ -242,16 +241,8 @@ fn config_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
 fn read_yaml(file: &Path) -> Result<Value, String> {
     let name = file.display();
     let mut bytes = Vec::new();
-    // Not blocking on a FIFO; a device or a FIFO is refused before any read.
-    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(file);
-    let handle = opened.map_err(|e| format!("cannot read {name}: {e}"))?;
-    if !handle.metadata().is_ok_and(|meta| meta.is_file()) {
-        return Err(format!("{name} is not a regular file"));
-    }
-    handle.take(CONFIG_MAX + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {name}: {e}"))?;
-    if bytes.len() as u64 > CONFIG_MAX {
-        return Err(format!("{name} is larger than {} MiB, more than any homeserver configuration", CONFIG_MAX >> 20));
-    }
+    let mut handle = crate::files::open_regular(file, CONFIG_MAX).map_err(|problem| format!("{name} {problem}"))?;
+    handle.read_to_end(&mut bytes).map_err(|e| format!("{name} cannot be read: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))?;
     if text.trim().is_empty() {
         return Ok(Value::Null);

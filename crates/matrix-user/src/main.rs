@@ -8,6 +8,7 @@
 
 mod cli;
 mod config;
+mod files;
 mod host_config;
 #[cfg(test)]
 mod hostile_input;

@@ -47,7 +47,7 @@ pub fn for_each(
 ) -> Result<(), String> {
     let format = Format::of(path);
     if format == Format::Csv {
-        return csv_each(open(path)?, redactor, each);
+        return csv_each(crate::files::open_regular(path, USERS_FILE_MAX)?, redactor, each);
     }
     let text = read_text(path)?;
     let mut index = 0;
@@ -83,24 +83,13 @@ pub fn read_list(path: &Path, of: &ListOf) -> Result<(Vec<Value>, String), Strin
 /// The text of a regular file of at most [`USERS_FILE_MAX`] bytes.
 fn read_text(path: &Path) -> Result<String, String> {
     let mut bytes = Vec::new();
-    open(path)?.read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
+    crate::files::open_regular(path, USERS_FILE_MAX)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {e}"))?;
     String::from_utf8(bytes).map_err(|e| {
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
         format!("line {line}: is not UTF-8 text")
     })
-}
-
-/// The file, if it is a regular one of at most [`USERS_FILE_MAX`] bytes, read at most that far.
-fn open(path: &Path) -> Result<std::io::Take<std::fs::File>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
-    let metadata = file.metadata().map_err(|e| format!("cannot be read: {e}"))?;
-    if !metadata.is_file() {
-        return Err("is not a regular file".to_string());
-    }
-    if metadata.len() > USERS_FILE_MAX {
-        return Err(format!("is larger than {} MiB", USERS_FILE_MAX >> 20));
-    }
-    Ok(file.take(USERS_FILE_MAX))
 }
 
 /// What a file of a list holds: the one key of a mapping holding the list (and the role's
