@@ -1,6 +1,5 @@
-//! Files of the host the tool reads whole (users files, homeserver configurations): opened
-//! without blocking, so that a FIFO or a device named by mistake is refused instead of waited
-//! on, and read no further than a bound.
+//! Files of the host the tool reads: opened without blocking, so that a FIFO nobody writes to,
+//! named by mistake, is refused or read as empty instead of waited on for ever.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Take};
@@ -26,6 +25,20 @@ pub fn open_regular(path: &Path, max: u64) -> Result<Take<File>, String> {
     Ok(file.take(max))
 }
 
+/// A file holding a secret, as given: a regular file, or a pipe from a command
+/// (`--admin-access-token-file <(pass show matrix/admin)`), read as it comes. Opened without
+/// blocking, then read blocking: a FIFO with no writer then reads as empty at once.
+pub fn open_secret(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    // SAFETY: `fd` is the open descriptor `file` owns; F_GETFL and F_SETFL only change its flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +61,18 @@ mod tests {
         open_regular(&big, 2 << 20).unwrap().read_to_string(&mut text).unwrap();
         assert_eq!(text, "fits");
         assert!(open_regular(&dir.join("gone"), 1).unwrap_err().starts_with("cannot be read: "));
+        // A secret's FIFO with no writer reads as empty at once; one with a writer, as written.
+        let mut text = String::new();
+        open_secret(&fifo).unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "");
+        // A writer already there (as with `<(command)`): what it writes, until it closes.
+        let mut writer = OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+        let mut reader = open_secret(&fifo).unwrap();
+        std::io::Write::write_all(&mut writer, b"s3cret\n").unwrap();
+        drop(writer);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "s3cret\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -425,7 +425,7 @@ const SECRET_FILE_MAX: u64 = 64 * 1024;
 fn read_secret_file(path: &str) -> std::io::Result<String> {
     use std::io::Read;
     let mut text = String::new();
-    std::fs::File::open(path)?.take(SECRET_FILE_MAX + 1).read_to_string(&mut text)?;
+    crate::files::open_secret(std::path::Path::new(path))?.take(SECRET_FILE_MAX + 1).read_to_string(&mut text)?;
     if text.len() as u64 > SECRET_FILE_MAX {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
