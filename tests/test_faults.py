@@ -262,8 +262,11 @@ def test_a_restart_between_nonce_and_registration(synapse, run, proxy, name):
     result, took = ensure(run, proxy, name, password)
     assert_created(result)
     assert took >= 1.0
-    posts = proxy.requests("POST", REGISTER)
-    assert [(e.action, e.status) for e in posts] == [("forward", 400), ("forward", 200)]
+    posts = [(e.action, e.status) for e in proxy.requests("POST", REGISTER)]
+    # The stale nonce is either refused by the server (its POST retried once the proxy is back) or
+    # never delivered (its POST given up during the outage, a busy machine's timing): either way
+    # the registration starts over with a fresh nonce, and only that one succeeds.
+    assert posts in ([("forward", 400), ("forward", 200)], [("forward", 200)]), posts
     assert len(proxy.requests("GET", REGISTER)) == 2
     assert_converges(run, synapse, name, password)
 
