@@ -6,7 +6,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import urllib.error
@@ -74,9 +73,19 @@ def secrets_in(params):
     return [value for value in found if isinstance(value, str) and len(value) >= 8]
 
 
+@contextlib.contextmanager
+def scratch(prefix):
+    """A folder of its own in the temporary folder, removed with what the servers left in it once
+    they have stopped."""
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as folder:
+        path = Path(folder)
+        path.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
+        yield path
+
+
 @pytest.fixture(scope="session")
 def synapse():
-    with Synapse(Path(tempfile.mkdtemp(prefix="matrix-user-tests-")) / "synapse") as server:
+    with scratch("matrix-user-tests-") as folder, Synapse(folder / "synapse") as server:
         yield server
 
 
@@ -226,11 +235,8 @@ def run(synapse, tmp_path):
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def dendrite(request):
     """A throwaway Dendrite on SQLite, then one on PostgreSQL."""
-    workdir = Path(tempfile.mkdtemp(prefix="matrix-user-dendrite-"))
-    workdir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
     with contextlib.ExitStack() as stack:
-        # Removed last, once the servers have stopped: about 50 MB a session otherwise stays in /tmp.
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = stack.enter_context(scratch("matrix-user-dendrite-"))
         database = "sqlite"
         if request.param == "postgres":
             database = stack.enter_context(Postgres(workdir / "postgres")).url

@@ -11,13 +11,11 @@ import pty
 import re
 import secrets
 import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BINARY, Synapse, assert_no_secret, make_runner
+from conftest import BINARY, Synapse, assert_no_secret, make_runner, scratch
 
 USERS = 300
 # Every 25th user is an admin; some passwords hold what CSV must quote.
@@ -32,8 +30,7 @@ APPSERVICE = "bridge_"
 def server():
     """This file's own Synapse, so that its accounts are the ones these tests made; with an
     application service registered, as a bridge is."""
-    directory = Path(tempfile.mkdtemp(prefix="matrix-user-directory-")) / "synapse"
-    with Synapse(directory, appservice=APPSERVICE) as synapse:
+    with scratch("matrix-user-directory-") as folder, Synapse(folder / "synapse", appservice=APPSERVICE) as synapse:
         yield synapse
 
 

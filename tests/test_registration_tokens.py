@@ -10,15 +10,25 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, REPO, VENV_BIN, Dendrite, Postgres, Synapse, assert_no_secret, files_holding, free_port, make_runner
+from conftest import (
+    BINARY,
+    REPO,
+    VENV_BIN,
+    Dendrite,
+    Postgres,
+    Synapse,
+    assert_no_secret,
+    files_holding,
+    free_port,
+    make_runner,
+    scratch,
+)
 from mas_standin import MasStandIn
 from test_docs import ACTION_OPTIONS
 from test_mas import LOGIN_INTERVAL, MasServer
@@ -31,14 +41,14 @@ RANDOM = 20  # letters and digits after a generated token's name
 @pytest.fixture(scope="module")
 def synapse_tokens():
     """A Synapse whose sign-up is open to whoever holds a registration token."""
-    with Synapse(Path(tempfile.mkdtemp(prefix="matrix-user-tokens-")) / "synapse", registration_tokens=True) as server:
+    with scratch("matrix-user-tokens-") as folder, Synapse(folder / "synapse", registration_tokens=True) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def dendrite_tokens():
     """A Dendrite with its registration-token API on (registration_requires_token)."""
-    with Dendrite(Path(tempfile.mkdtemp(prefix="matrix-user-tokens-")) / "dendrite", registration_tokens=True) as server:
+    with scratch("matrix-user-tokens-") as folder, Dendrite(folder / "dendrite", registration_tokens=True) as server:
         yield server
 
 
@@ -396,9 +406,8 @@ def test_a_synapse_whose_registration_is_off_gets_a_warning(synapse, synapse_tok
 @pytest.fixture(scope="module")
 def dendrite_postgres_tokens():
     """A Dendrite on PostgreSQL with its registration-token API on."""
-    workdir = Path(tempfile.mkdtemp(prefix="matrix-user-tokens-"))
-    workdir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
     with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(scratch("matrix-user-tokens-"))
         database = stack.enter_context(Postgres(workdir / "postgres")).url
         yield stack.enter_context(Dendrite(workdir / "dendrite", database=database, registration_tokens=True))
 
