@@ -501,17 +501,13 @@ fn thousands(n: usize) -> String {
 /// The parameters of `register`: connection settings, then the user.
 fn build_register(args: &RegisterArgs, connection: &ConnectionArgs, redactor: &mut Redactor) -> Result<Layers, String> {
     let mut layers = user_layers(&args.username, &args.password, connection, redactor)?;
-    for (param, value) in [
+    layers.set_flags(&[
         ("admin", &args.admin),
         ("update_password", &args.update_password),
         ("displayname", &args.displayname),
         ("user_type", &args.user_type),
         ("email", &args.email),
-    ] {
-        if let Some(value) = value {
-            layers.set(param, value.clone(), Source::flag_of(param));
-        }
-    }
+    ]);
     Ok(layers)
 }
 
@@ -596,16 +592,12 @@ fn build_ensure(args: &EnsureArgs, connection: &ConnectionArgs, redactor: &mut R
     if !args.keep.is_empty() {
         layers.set("keep", args.keep.clone(), Source::flag_of("keep"));
     }
-    for (param, value) in [
+    layers.set_flags(&[
         ("update_password", &args.update_password),
         ("concurrency", &args.concurrency),
         ("absent_state", &args.absent_state),
         ("max_changes", &args.max_changes),
-    ] {
-        if let Some(value) = value {
-            layers.set(param, value.clone(), Source::flag_of(param));
-        }
-    }
+    ]);
     Ok(layers)
 }
 

@@ -124,6 +124,15 @@ impl Layers {
         self.sources.insert(param.to_string(), source);
     }
 
+    /// The flags that were given, each from its flag.
+    pub fn set_flags<T: Clone + Into<Value>>(&mut self, flags: &[(&str, &Option<T>)]) {
+        for (param, value) in flags {
+            if let Some(value) = value {
+                self.set(param, value.clone(), Source::flag_of(param));
+            }
+        }
+    }
+
     /// How to name `param` to the user: the flag, variable or file it came from; for a field of
     /// a list item, the list's file; for a parameter nobody gave, its flag when it has one.
     pub fn describe(&self, param: &str) -> String {

@@ -582,13 +582,11 @@ pub fn build_token(args: &TokenArgs, connection: &ConnectionArgs, redactor: &mut
         redactor.add(&token);
         layers.set("token", token, Source::flag_of("token"));
     }
-    for (param, value) in
-        [("uses_allowed", &args.uses_allowed), ("expiry_time", &args.expiry_time), ("state", &args.state)]
-    {
-        if let Some(value) = value {
-            layers.set(param, value.clone(), Source::flag_of(param));
-        }
-    }
+    layers.set_flags(&[
+        ("uses_allowed", &args.uses_allowed),
+        ("expiry_time", &args.expiry_time),
+        ("state", &args.state),
+    ]);
     Ok(layers)
 }
 
